@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Config says where and how to load a stream.
+type Config struct {
+	// DSN is a PostgreSQL connection string in any form pgx accepts.
+	DSN string
+	// Create creates the stream's schemas, types, sequences and tables
+	// (tables first; keys, indexes, checks and foreign keys after the data).
+	// Without it the tables must exist and rows are appended.
+	Create bool
+	// Parallel is the number of worker connections (default 2).
+	Parallel int
+	// Analyze runs ANALYZE on every loaded table at the end (with Create).
+	Analyze bool
+	// MaintenanceWorkMem, if set, is the maintenance_work_mem of index builds
+	// (e.g. "512MB").
+	MaintenanceWorkMem string
+
+	Allocator memory.Allocator
+	Logger    *slog.Logger
+	// OnChunk is called after each chunk commits (or is found already
+	// committed by an earlier run), from worker goroutines.
+	OnChunk func(c ChunkDone)
+}
+
+// ChunkDone reports one chunk.
+type ChunkDone struct {
+	Table   string
+	Chunk   string
+	Rows    int64
+	Bytes   int64 // Arrow bytes of the chunk's batches
+	Skipped bool  // already loaded by an earlier run of the same stream
+}
+
+// Stats is the result of a load.
+type Stats struct {
+	Stream        string
+	Tables        int
+	Chunks        int
+	ChunksSkipped int
+	Rows          int64
+	DataPhase     time.Duration // from the first segment to the last chunk committed
+	PostData      time.Duration // keys, indexes, constraints, sequences, analyze
+}
