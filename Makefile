@@ -1,0 +1,41 @@
+# dbmig — see README.md.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin
+
+# Packages whose concurrency the race detector checks.
+RACE_PKGS := ./format/ ./readers/... ./writers/... ./internal/testdb/ ./internal/command/
+
+.PHONY: build test test-unit lint deps demo bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+deps:
+	@scripts/deps.sh
+
+# The whole suite against real servers (throwaway ones started by the tests);
+# a missing server fails the run instead of skipping.
+test: deps lint
+	DBMIG_REQUIRE_SERVERS=1 $(GO) test -count=1 ./...
+	DBMIG_REQUIRE_SERVERS=1 $(GO) test -count=1 -race $(RACE_PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
+	$(GO) vet ./...
+	@scripts/check-deps.sh
+
+demo: deps build
+	@scripts/demo.sh
+
+# PG→PG on ../shared/bench's dataset (SCALE=1 by default): dbextract|dbload
+# against the raw binary COPY pipe and pgcopydb clone, in one run.
+bench: build
+	@scripts/bench.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 60s ./format/
+
+clean:
+	rm -rf $(BIN)
