@@ -92,6 +92,18 @@ type Chunk struct {
 	Count int // chunks of this table in the stream
 }
 
+// Label describes the chunk for messages: "3/40 pk:[1,100)", or the ID alone
+// when the count is not known (parts of one scan), or "" for a whole table.
+func (c Chunk) Label() string {
+	switch {
+	case c.Count > 1:
+		return fmt.Sprintf("%d/%d %s", c.Index+1, c.Count, c.ID)
+	case c.Count == 0 && c.ID != "" && c.ID != "all":
+		return c.ID
+	}
+	return ""
+}
+
 // Position is an engine's position in its change stream or snapshot
 // (for PostgreSQL: "snapshot", "lsn"; for MySQL: "file", "pos", "gtid").
 // It travels as a JSON object of strings.

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/cespare/xxhash/v2"
+	"github.com/zeebo/xxh3"
 )
 
 // Default reader limits. A stream is untrusted input: a corrupt length must
@@ -55,7 +55,7 @@ func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 	if opts.MaxMessageMetadata <= 0 {
 		opts.MaxMessageMetadata = DefaultMaxMessageMetadata
 	}
-	return &Reader{src: &trackingReader{r: r, h: xxhash.New()}, opts: opts}
+	return &Reader{src: &trackingReader{r: r, h: xxh3.New()}, opts: opts}
 }
 
 // Offset returns the number of stream bytes consumed so far.
@@ -351,9 +351,7 @@ func (s *Segment) wrap(named bool, err error) *StreamError {
 	e := &StreamError{Segment: s.Index, Offset: s.r.src.n, Err: err}
 	if named && s.Header.Kind != KindTrailer {
 		e.Table = s.Header.Table.String()
-		if s.Header.Chunk.Count > 1 {
-			e.Chunk = fmt.Sprintf("%d/%d %s", s.Header.Chunk.Index+1, s.Header.Chunk.Count, s.Header.Chunk.ID)
-		}
+		e.Chunk = s.Header.Chunk.Label()
 	} else if named {
 		e.Table = "trailer"
 	}
@@ -368,7 +366,7 @@ func (s *Segment) errorf(named bool, f string, args ...any) *StreamError {
 type trackingReader struct {
 	r io.Reader
 	n int64
-	h *xxhash.Digest
+	h *xxh3.Hasher
 }
 
 func (t *trackingReader) Read(p []byte) (int, error) {

@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/cespare/xxhash/v2"
+	"github.com/zeebo/xxh3"
 )
 
 // Compression is the codec for record batch bodies.
@@ -136,7 +136,7 @@ func (w *Writer) usable() error {
 }
 
 func (w *Writer) begin(h Header, schema *arrow.Schema) *SegmentWriter {
-	s := &SegmentWriter{w: w, header: h, schema: schema, hash: xxhash.New()}
+	s := &SegmentWriter{w: w, header: h, schema: schema, hash: xxh3.New()}
 	if w.outMu.TryLock() {
 		s.direct = true
 		s.sink = w.out
@@ -194,7 +194,7 @@ type SegmentWriter struct {
 	direct  bool
 	sink    io.Writer
 	spool   *spool
-	hash    *xxhash.Digest
+	hash    *xxh3.Hasher
 	ipcw    *ipc.Writer
 	rows    int64
 	batches int64
@@ -312,7 +312,7 @@ func (s *SegmentWriter) writeSeal() error {
 		if err := sw.Close(); err != nil {
 			return err
 		}
-		h := xxhash.New()
+		h := xxh3.New()
 		scratch.hashPrefix(h, scratch.size-8)
 		scratch.release()
 		digest = h.Sum64()
@@ -353,7 +353,7 @@ func (s *SegmentWriter) Abort() {
 
 type hashWriter struct {
 	w io.Writer
-	h *xxhash.Digest
+	h *xxh3.Hasher
 }
 
 func (hw hashWriter) Write(p []byte) (int, error) {

@@ -24,9 +24,11 @@ func Main(app *cli.App) {
 	pipe := make(chan os.Signal, 1)
 	signal.Notify(pipe, syscall.SIGPIPE)
 
+	stopProfile := startProfile(app.Name)
 	ctx, stop := signalContext(os.Stderr, app.Name)
 	err := Run(ctx, app, os.Args)
 	stop()
+	stopProfile()
 	Report(os.Stderr, app.Name, err)
 	os.Exit(ExitCode(err))
 }

@@ -251,6 +251,21 @@ func (c *column) finish() *array.Data {
 	return d
 }
 
+// reset frees an unfinished batch and starts an empty one, keeping the
+// buffer size hints.
+func (c *column) reset() {
+	c.release()
+	c.zeroCounts()
+	c.begin()
+}
+
+func (c *column) zeroCounts() {
+	c.n, c.nulls = 0, 0
+	for _, k := range c.kids {
+		k.zeroCounts()
+	}
+}
+
 // release frees an unfinished batch.
 func (c *column) release() {
 	c.valid.release()

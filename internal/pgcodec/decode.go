@@ -290,6 +290,21 @@ func (d *Decoder) release() {
 	d.bRows, d.bBytes = 0, 0
 }
 
+// Reset readies the Decoder for another COPY of the same columns, emitting
+// to emit, whatever state it was left in (closed, failed, or mid-stream: an
+// unemitted batch is freed). It keeps the buffer sizes learnt so far, so the
+// first batch of the next COPY does not regrow its buffers from nothing,
+// copying them as it goes.
+func (d *Decoder) Reset(emit func(arrow.RecordBatch) error) {
+	for _, c := range d.cols {
+		c.reset()
+	}
+	d.emit = emit
+	d.state, d.pend, d.need = stHeader, d.pend[:0], 0
+	d.rows, d.bRows, d.bBytes = 0, 0, 0
+	d.err, d.closed = nil, false
+}
+
 // Close emits the last batch. It fails if the stream ended before its
 // trailer, in the middle of a row, or after an earlier error; the memory of
 // an unemitted batch is freed in every case.

@@ -144,3 +144,59 @@ func TestDecoderEmitError(t *testing.T) {
 		t.Errorf("Rows = %d, want 3", dec.Rows())
 	}
 }
+
+// TestDecoderReset: a Decoder reset after a clean close, after a failure and
+// in the middle of a stream decodes the next stream exactly as a new one.
+func TestDecoderReset(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	names, types := allTypes()
+	schema := schemaFor(t, names, types, Options{})
+	r := rand.New(rand.NewPCG(9, 10))
+	a := encodeAll(t, schema, types, []arrow.RecordBatch{genBatch(mem, schema, types, 120, r, 5)}, 4096)
+	b := encodeAll(t, schema, types, []arrow.RecordBatch{genBatch(mem, schema, types, 90, r, 5)}, 4096)
+	want, err := decodeChunks(t, mem, schema, types, b, len(b), 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTbl := array.NewTableFromRecords(schema, want)
+	releaseAll(want)
+	defer wantTbl.Release()
+
+	var got []arrow.RecordBatch
+	collect := func(rec arrow.RecordBatch) error { got = append(got, rec); return nil }
+	dec, err := NewDecoder(mem, schema, types, Options{}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec.MaxRows = 32
+	for _, before := range []string{"closed", "failed", "mid-stream"} {
+		switch before {
+		case "closed":
+			_, _ = dec.Write(a)
+			_ = dec.Close()
+		case "failed":
+			_, _ = dec.Write(a[:len(a)/2])
+			_, _ = dec.Write([]byte{0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0})
+			_ = dec.Close()
+		case "mid-stream":
+			_, _ = dec.Write(a[:len(a)/3])
+		}
+		releaseAll(got)
+		got = nil
+		dec.Reset(collect)
+		if _, err := dec.Write(b); err != nil {
+			t.Fatalf("after reset (%s): %v", before, err)
+		}
+		if err := dec.Close(); err != nil {
+			t.Fatalf("after reset (%s): %v", before, err)
+		}
+		tbl := array.NewTableFromRecords(schema, got)
+		if tbl.NumRows() != wantTbl.NumRows() || dec.Rows() != wantTbl.NumRows() {
+			t.Errorf("after reset (%s): %d rows (Rows() %d), want %d", before, tbl.NumRows(), dec.Rows(), wantTbl.NumRows())
+		}
+		diffTable(t, tbl, wantTbl)
+		tbl.Release()
+	}
+	releaseAll(got)
+}

@@ -20,8 +20,11 @@ type Config struct {
 	// ChunkBytes is the heap size above which a table is split into
 	// key or block ranges, one segment each (default 32 MiB).
 	ChunkBytes int64
-	// SplitBy chooses how big tables are split: "auto" (integer primary key
-	// ranges, else CTID block ranges), "pk", "ctid", or "none".
+	// SplitBy chooses how tables over ChunkBytes are split: "scan" (one
+	// sequential COPY per table, cut into segments of ChunkBytes: cheapest
+	// for the server, and the default "auto"), "pk" (integer primary key
+	// ranges read in parallel, else CTID ranges), "ctid" (block ranges read in
+	// parallel), or "none" (one segment per table).
 	SplitBy string
 	// BatchRows and BatchBytes bound one record batch (defaults 65536 rows,
 	// 8 MiB of values).
@@ -36,6 +39,8 @@ type Config struct {
 	// (--unsupported=text) instead of failing.
 	UnsupportedAsText bool
 
+	// Allocator backs the decoded batches; it need not zero memory (the
+	// default recycles buffers, see internal/bufpool).
 	Allocator memory.Allocator
 	Logger    *slog.Logger
 	// OnPlan, if set, is called once with the totals of the plan, before

@@ -1,15 +1,17 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dbmig/dbmig/format"
+	"github.com/dbmig/dbmig/internal/bufpool"
 	"github.com/dbmig/dbmig/internal/pgcodec"
 	"github.com/jackc/pgx/v5"
 )
@@ -21,8 +23,12 @@ func (cfg *Config) defaults() {
 	if cfg.ChunkBytes <= 0 {
 		cfg.ChunkBytes = 32 << 20
 	}
-	if cfg.SplitBy == "" {
-		cfg.SplitBy = "auto"
+	if cfg.SplitBy == "" || cfg.SplitBy == "auto" {
+		// Measured on PostgreSQL 15 (docs/BENCH.md): one sequential COPY per
+		// table cut into parts costs the source server much less than key or
+		// block ranges, which read through shared buffers without the bulk
+		// read ring (every worker backend then faults in all of them).
+		cfg.SplitBy = "scan"
 	}
 	if cfg.BatchRows <= 0 {
 		cfg.BatchRows = pgcodec.DefaultMaxRows
@@ -31,7 +37,9 @@ func (cfg *Config) defaults() {
 		cfg.BatchBytes = pgcodec.DefaultMaxBytes
 	}
 	if cfg.Allocator == nil {
-		cfg.Allocator = memory.DefaultAllocator
+		// The decoder writes every byte of its buffers: recycle them rather
+		// than have the runtime zero fresh ones for every batch.
+		cfg.Allocator = &bufpool.Allocator{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -48,9 +56,9 @@ func (cfg *Config) defaults() {
 func Extract(ctx context.Context, cfg Config, w *format.Writer) (Stats, error) {
 	cfg.defaults()
 	switch cfg.SplitBy {
-	case "auto", "pk", "ctid", "none":
+	case "scan", "pk", "ctid", "none":
 	default:
-		return Stats{}, fmt.Errorf("unknown split method %q (want auto, pk, ctid or none)", cfg.SplitBy)
+		return Stats{}, fmt.Errorf("unknown split method %q (want auto, scan, pk, ctid or none)", cfg.SplitBy)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -133,8 +141,9 @@ func Extract(ctx context.Context, cfg Config, w *format.Writer) (Stats, error) {
 	}
 	for _, wtx := range workers {
 		wg.Go(func() {
+			decoders := map[*table]*pgcodec.Decoder{}
 			for c := range queue {
-				rows, err := extractChunk(ctx, &cfg, wtx, c, pos, w)
+				rows, err := extractChunk(ctx, &cfg, wtx, c, pos, w, decoders)
 				if err != nil {
 					fail(fmt.Errorf("extract %s: %w", c, err))
 					return
@@ -142,9 +151,6 @@ func Extract(ctx context.Context, cfg Config, w *format.Writer) (Stats, error) {
 				mu.Lock()
 				st.Rows += rows
 				mu.Unlock()
-				if cfg.OnChunk != nil {
-					cfg.OnChunk(ChunkDone{Table: c.t.String(), Chunk: c.id, Rows: rows, EstBytes: c.estBytes})
-				}
 			}
 		})
 	}
@@ -167,39 +173,152 @@ feed:
 	return st, nil
 }
 
-// extractChunk copies one chunk into one segment.
-func extractChunk(ctx context.Context, cfg *Config, tx pgx.Tx, c *chunk, pos format.Position, w *format.Writer) (int64, error) {
-	seg, err := w.Begin(c.segmentHeader(pos), c.t.cols)
-	if err != nil {
+// extractChunk copies one chunk into one segment, or into several parts of
+// about partBytes each. A worker keeps one decoder per table (decoders)
+// across its chunks: a decoder remembers the sizes of its batches' buffers,
+// and a fresh one would regrow (and copy) them.
+func extractChunk(ctx context.Context, cfg *Config, tx pgx.Tx, c *chunk, pos format.Position, w *format.Writer,
+	decoders map[*table]*pgcodec.Decoder) (int64, error) {
+	p := &parts{cfg: cfg, c: c, pos: pos, w: w}
+	if err := p.begin(); err != nil {
 		return 0, err
 	}
-	dec, err := pgcodec.NewDecoder(cfg.Allocator, seg.Schema(), c.t.types,
-		pgcodec.Options{NumericAsText: cfg.NumericAsText, UnsupportedAsText: cfg.UnsupportedAsText},
-		func(rec arrow.RecordBatch) error {
-			defer rec.Release()
-			return seg.Write(rec)
-		})
-	if err != nil {
-		seg.Abort()
-		return 0, err
+	dec := decoders[c.t]
+	if dec != nil {
+		dec.Reset(p.write)
+	} else {
+		var err error
+		dec, err = pgcodec.NewDecoder(cfg.Allocator, p.seg.Schema(), c.t.types,
+			pgcodec.Options{NumericAsText: cfg.NumericAsText, UnsupportedAsText: cfg.UnsupportedAsText}, p.write)
+		if err != nil {
+			p.abort()
+			return 0, err
+		}
+		dec.MaxRows, dec.MaxBytes, dec.Keys = cfg.BatchRows, int(cfg.BatchBytes), c.t.keyIdx
+		if c.partBytes > 0 {
+			// Parts end at batch boundaries: keep batches within a part.
+			dec.MaxBytes = int(min(cfg.BatchBytes, c.partBytes))
+		}
+		// checkServer accepts only UTF8 databases, whose text the server
+		// has validated on input: no need to check it again.
+		dec.TrustUTF8 = true
+		decoders[c.t] = dec
 	}
-	dec.MaxRows, dec.MaxBytes, dec.Keys = cfg.BatchRows, int(cfg.BatchBytes), c.t.keyIdx
-	// checkServer accepts only UTF8 databases, whose text the server has
-	// validated on input: no need to check it again.
-	dec.TrustUTF8 = true
-	_, err = tx.Conn().PgConn().CopyTo(ctx, dec, c.copySQL())
+	_, err := tx.Conn().PgConn().CopyTo(ctx, dec, c.copySQL())
 	if cerr := dec.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		seg.Abort()
+		p.abort()
 		var ve *pgcodec.ValueError
 		if errors.As(err, &ve) {
 			return 0, ve // already names column, row and key
 		}
 		return 0, err
 	}
-	return dec.Rows(), seg.Close()
+	return dec.Rows(), p.end()
+}
+
+// parts writes a chunk's batches to one segment, or to a new segment each
+// time the current one reaches partBytes.
+type parts struct {
+	cfg      *Config
+	c        *chunk
+	pos      format.Position
+	w        *format.Writer
+	seg      *format.SegmentWriter
+	index    int
+	bytes    int64 // Arrow bytes in the current part
+	reported int64 // estimated bytes reported to OnChunk so far
+}
+
+func (p *parts) begin() error {
+	h := p.c.segmentHeader(p.pos)
+	if p.c.partBytes > 0 {
+		// The number of parts is known only at the end: Count stays 0.
+		h.Chunk = format.Chunk{ID: fmt.Sprintf("part:%d", p.index), Index: p.index}
+	}
+	seg, err := p.w.Begin(h, p.c.t.cols)
+	if err != nil {
+		return err
+	}
+	p.seg, p.bytes = seg, 0
+	return nil
+}
+
+func (p *parts) write(rec arrow.RecordBatch) error {
+	defer rec.Release()
+	if p.seg == nil {
+		p.index++
+		if err := p.begin(); err != nil {
+			return err
+		}
+	}
+	if err := p.seg.Write(rec); err != nil {
+		return err
+	}
+	if p.c.partBytes <= 0 {
+		return nil
+	}
+	for _, col := range rec.Columns() {
+		p.bytes += arrowBytes(col.Data())
+	}
+	if p.bytes >= p.c.partBytes {
+		return p.closePart(false)
+	}
+	return nil
+}
+
+func (p *parts) closePart(last bool) error {
+	rows := p.seg.Rows()
+	if err := p.seg.Close(); err != nil {
+		p.seg = nil
+		return err
+	}
+	p.seg = nil
+	if p.cfg.OnChunk != nil {
+		// Progress counts the source's estimate: each part reports its Arrow
+		// bytes against it, the last one the rest.
+		est := min(p.bytes, p.c.estBytes-p.reported)
+		if last {
+			est = p.c.estBytes - p.reported
+		}
+		p.reported += est
+		p.cfg.OnChunk(ChunkDone{Table: p.c.t.String(), Chunk: p.c.id, Rows: rows, EstBytes: est})
+	}
+	return nil
+}
+
+// end closes the last part. A chunk cut into parts may end with none open
+// (the last batch filled a part); an empty table still has its one segment.
+func (p *parts) end() error {
+	if p.seg == nil {
+		if p.cfg.OnChunk != nil && p.c.estBytes > p.reported {
+			p.cfg.OnChunk(ChunkDone{Table: p.c.t.String(), Chunk: p.c.id, EstBytes: p.c.estBytes - p.reported})
+		}
+		return nil
+	}
+	return p.closePart(true)
+}
+
+func (p *parts) abort() {
+	if p.seg != nil {
+		p.seg.Abort()
+		p.seg = nil
+	}
+}
+
+func arrowBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, k := range d.Children() {
+		n += arrowBytes(k)
+	}
+	return n
 }
 
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
@@ -211,6 +330,16 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	// definition comes back schema-qualified.
 	cfg.RuntimeParams["search_path"] = ""
 	cfg.RuntimeParams["application_name"] = "dbextract"
+	// pgx reads the socket 8 KiB at a time; a COPY of gigabytes then costs
+	// hundreds of thousands of read calls. Read through a larger buffer.
+	dial := cfg.DialFunc
+	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 256<<10)}, nil
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to source: %w", err)
@@ -256,6 +385,14 @@ func beginSnapshot(ctx context.Context, conn *pgx.Conn, snapshot string) (pgx.Tx
 	}
 	return tx, snapshot, nil
 }
+
+// bufferedConn reads a connection through a buffer.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func quoteLiteral(s string) string {
 	out := []byte{'\''}

@@ -20,6 +20,9 @@ type chunk struct {
 	where    string // SQL predicate made only of numbers this package formats; "" for all rows
 	estBytes int64
 	estRows  int64
+	// partBytes, when set, cuts the chunk's one COPY into segments ("parts")
+	// of about this many Arrow bytes each.
+	partBytes int64
 }
 
 func (c *chunk) String() string {
@@ -48,6 +51,9 @@ func planTable(ctx context.Context, tx pgx.Tx, cfg *Config, t *table) ([]*chunk,
 	n := int64(1)
 	if cfg.SplitBy != "none" && t.heapBytes > cfg.ChunkBytes {
 		n = (t.heapBytes + cfg.ChunkBytes - 1) / cfg.ChunkBytes
+	}
+	if n > 1 && cfg.SplitBy == "scan" {
+		return []*chunk{{t: t, id: "scan", count: 1, estBytes: t.heapBytes, estRows: t.estRows, partBytes: cfg.ChunkBytes}}, nil
 	}
 	var ranges []rangePred
 	var err error

@@ -167,8 +167,8 @@ func (l *loader) readStream(ctx context.Context, r *format.Reader, jobs chan<- *
 		if j.chunk == "" {
 			j.chunk = fmt.Sprintf("segment-%d", seg.Index)
 		}
-		if seg.Header.Chunk.Count > 1 {
-			j.label = fmt.Sprintf("%s chunk %d/%d %s", t.id, seg.Header.Chunk.Index+1, seg.Header.Chunk.Count, j.chunk)
+		if l := seg.Header.Chunk.Label(); l != "" {
+			j.label = t.id.String() + " chunk " + l
 		}
 		if l.done[chunkKey{t.id.Schema, t.id.Name, j.chunk}] {
 			if err := drain(seg); err != nil {
