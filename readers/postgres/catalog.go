@@ -34,27 +34,6 @@ type table struct {
 
 func (t *table) String() string { return t.id.String() }
 
-// Keys of field metadata this reader adds (PostgreSQL-specific).
-const (
-	fieldPGEnum   = "dbmig.pg.enum"
-	fieldPGDomain = "dbmig.pg.domain"
-)
-
-type pgEnum struct {
-	Schema string   `json:"schema"`
-	Name   string   `json:"name"`
-	Labels []string `json:"labels"`
-}
-
-type pgDomain struct {
-	Schema  string            `json:"schema"`
-	Name    string            `json:"name"`
-	Base    string            `json:"base"`
-	NotNull bool              `json:"not_null,omitempty"`
-	Default string            `json:"default,omitempty"`
-	Checks  []pgcatalog.Check `json:"checks,omitempty"`
-}
-
 // discover lists the selected tables and reads their definitions, inside the
 // snapshot transaction tx (whose search_path is empty, so that every name in
 // a definition comes back schema-qualified).
@@ -208,7 +187,7 @@ func typeMetadata(col *format.Column, types pgcatalog.Types, oid uint32) error {
 		col.Extra[k] = string(b)
 	}
 	if e := types.Enum(oid); e != nil {
-		set(fieldPGEnum, pgEnum{Schema: e.Schema, Name: e.Name, Labels: e.Labels})
+		set(pgcatalog.FieldEnum, pgcatalog.EnumMeta{Schema: e.Schema, Name: e.Name, Labels: e.Labels})
 	}
 	if d := types.Domain(oid); d != nil {
 		base := types[d.BaseOID]
@@ -218,7 +197,7 @@ func typeMetadata(col *format.Column, types pgcatalog.Types, oid uint32) error {
 		if base.Kind == 'd' {
 			return fmt.Errorf("domain %s.%s is over another domain: not supported yet", d.Schema, d.Name)
 		}
-		set(fieldPGDomain, pgDomain{Schema: d.Schema, Name: d.Name, Base: formatType(base, d.Typmod),
+		set(pgcatalog.FieldDomain, pgcatalog.DomainMeta{Schema: d.Schema, Name: d.Name, Base: formatType(base, d.Typmod),
 			NotNull: d.NotNull, Default: d.Default, Checks: d.Checks})
 	}
 	return nil

@@ -8,32 +8,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dbmig/dbmig/format"
+	"github.com/dbmig/dbmig/internal/pgcatalog"
 	"github.com/jackc/pgx/v5"
 )
-
-// Field metadata keys written by readers/postgres (PostgreSQL-specific).
-const (
-	fieldPGEnum   = "dbmig.pg.enum"
-	fieldPGDomain = "dbmig.pg.domain"
-)
-
-type pgEnum struct {
-	Schema string   `json:"schema"`
-	Name   string   `json:"name"`
-	Labels []string `json:"labels"`
-}
-
-type pgDomain struct {
-	Schema  string `json:"schema"`
-	Name    string `json:"name"`
-	Base    string `json:"base"`
-	NotNull bool   `json:"not_null,omitempty"`
-	Default string `json:"default,omitempty"`
-	Checks  []struct {
-		Name       string `json:"name"`
-		Definition string `json:"definition"`
-	} `json:"checks,omitempty"`
-}
 
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
 
@@ -49,10 +26,10 @@ func createStatements(h format.Header, cols []format.Column, existsType func(sch
 	seen := map[string]bool{}
 	var defs []string
 	for _, c := range cols {
-		if v, ok := c.Extra[fieldPGEnum]; ok && h.Table.Engine == "postgres" {
-			var e pgEnum
+		if v, ok := c.Extra[pgcatalog.FieldEnum]; ok && h.Table.Engine == "postgres" {
+			var e pgcatalog.EnumMeta
 			if err := json.Unmarshal([]byte(v), &e); err != nil {
-				return nil, fmt.Errorf("column %s: %s: %w", c.Name, fieldPGEnum, err)
+				return nil, fmt.Errorf("column %s: %s: %w", c.Name, pgcatalog.FieldEnum, err)
 			}
 			if key := e.Schema + "." + e.Name; !seen[key] && !existsType(e.Schema, e.Name) {
 				seen[key] = true
@@ -64,10 +41,10 @@ func createStatements(h format.Header, cols []format.Column, existsType func(sch
 					fmt.Sprintf("CREATE TYPE %s AS ENUM (%s)", ident(e.Schema, e.Name), strings.Join(labels, ", ")))
 			}
 		}
-		if v, ok := c.Extra[fieldPGDomain]; ok && h.Table.Engine == "postgres" {
-			var d pgDomain
+		if v, ok := c.Extra[pgcatalog.FieldDomain]; ok && h.Table.Engine == "postgres" {
+			var d pgcatalog.DomainMeta
 			if err := json.Unmarshal([]byte(v), &d); err != nil {
-				return nil, fmt.Errorf("column %s: %s: %w", c.Name, fieldPGDomain, err)
+				return nil, fmt.Errorf("column %s: %s: %w", c.Name, pgcatalog.FieldDomain, err)
 			}
 			if key := d.Schema + "." + d.Name; !seen[key] && !existsType(d.Schema, d.Name) {
 				seen[key] = true
