@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dbmig/dbmig/format"
+	"github.com/dbmig/dbmig/internal/bufpool"
 	"github.com/dbmig/dbmig/internal/command"
 	"github.com/dbmig/dbmig/writers/postgres"
 )
@@ -149,7 +150,10 @@ func (e *env) action(c *cli.Context) error {
 	defer in.Close() //nolint:errcheck // read-only
 	con := command.NewConsole(c, e.stderr, o.target)
 	log := con.Logger
-	ropts := format.ReaderOptions{MaxMessageBody: o.maxBody}
+	// Every buffer the stream reader allocates is overwritten whole (message
+	// bodies by the read, decompressed buffers by the decompressor): recycle
+	// them instead of having the runtime zero fresh ones per batch.
+	ropts := format.ReaderOptions{MaxMessageBody: o.maxBody, Allocator: &bufpool.Allocator{}}
 
 	// Nothing at all on the input almost always means the upstream command
 	// failed: say so without touching the target.
