@@ -153,7 +153,12 @@ func TestKillDuringLoadThenRerun(t *testing.T) {
 			t.Fatalf("no chunk committed in time; dbload said: %s", stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
-		query(t, dst.DSN, "SELECT CASE WHEN to_regclass('dbmig.load_chunks') IS NULL THEN 0 ELSE (SELECT count(*) FROM dbmig.load_chunks) END", &chunks)
+		// The table is named in its own query: PostgreSQL resolves every
+		// name of a statement before running it.
+		var exists bool
+		if query(t, dst.DSN, "SELECT to_regclass('dbmig.load_chunks') IS NOT NULL", &exists); exists {
+			query(t, dst.DSN, "SELECT count(*) FROM dbmig.load_chunks", &chunks)
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
