@@ -126,7 +126,7 @@ func bigSource(t *testing.T) (*testdb.PG, string) {
 INSERT INTO big SELECT g, g / 7.0, '2024-01-01'::timestamptz + g * interval '1 s', repeat(md5(g::text), 4) FROM generate_series(1, 400000) g;
 CREATE INDEX big_at ON big (at);`)
 	file := filepath.Join(t.TempDir(), "big.arrows")
-	mustSh(t, fmt.Sprintf(`dbextract %q --chunk-size 2MB -o %q`, src.DSN, file))
+	mustSh(t, fmt.Sprintf(`dbextract %q --chunk-size 1MB -o %q`, src.DSN, file))
 	return src, file
 }
 
@@ -144,7 +144,15 @@ func TestKillDuringLoadThenRerun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill it once a few chunks are committed.
+	// Once a few chunks are committed, stall the loader by locking its
+	// bookkeeping table (each chunk starts with an insert there), then kill
+	// it: the kill lands halfway, however fast the load runs.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dst.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
 	deadline := time.Now().Add(2 * time.Minute)
 	var chunks int64
 	for chunks < 5 {
@@ -152,18 +160,33 @@ func TestKillDuringLoadThenRerun(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatalf("no chunk committed in time; dbload said: %s", stderr.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+		var exists bool
 		// The table is named in its own query: PostgreSQL resolves every
 		// name of a statement before running it.
-		var exists bool
-		if query(t, dst.DSN, "SELECT to_regclass('dbmig.load_chunks') IS NOT NULL", &exists); exists {
-			query(t, dst.DSN, "SELECT count(*) FROM dbmig.load_chunks", &chunks)
+		if err := conn.QueryRow(ctx, "SELECT to_regclass('dbmig.load_chunks') IS NOT NULL").Scan(&exists); err != nil {
+			t.Fatal(err)
 		}
+		if exists {
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM dbmig.load_chunks").Scan(&chunks); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE dbmig.load_chunks IN EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	var rows, recorded, committed int64
 	query(t, dst.DSN, "SELECT (SELECT count(*) FROM big), (SELECT coalesce(sum(rows), 0) FROM dbmig.load_chunks), (SELECT count(*) FROM dbmig.load_chunks)", &rows, &recorded, &committed)
