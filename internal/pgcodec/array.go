@@ -78,7 +78,7 @@ func decodeArray(c *column, v []byte) error {
 	c.offs.grow(4)
 	binary.LittleEndian.PutUint32(c.offs.b[c.offs.n:], uint32(kid.n))
 	c.offs.n += 4
-	c.valued()
+	c.n++
 	return nil
 }
 

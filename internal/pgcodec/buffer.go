@@ -14,7 +14,29 @@ type buf struct {
 	b    []byte // mb.Buf(): the whole allocation
 	n    int    // bytes in use
 	hint int    // capacity to start the next batch with: the last batch's size and some
-	zero bool   // bit-packed: bytes added by growing must read as zero
+	// bit-packed buffers: bytes added by growing must read as fill
+	filled bool
+	fill   byte
+	prog   *progress // the batch's, for projecting growth; nil for none
+}
+
+// progress is how far the batch being decoded is towards its limits. A
+// buffer that must grow mid-batch projects its final size from it.
+type progress struct {
+	rows, bytes       int // whole rows decoded into the batch, and their COPY bytes
+	maxRows, maxBytes int
+}
+
+// project returns the size a buffer holding n bytes will likely reach by the
+// end of the batch, or 0 when there is too little to go by.
+func (p *progress) project(n int) int {
+	if p == nil || p.rows < 8 {
+		return 0
+	}
+	// The batch ends at whichever limit it reaches first. For var-width
+	// values, n ≤ p.bytes, so this stays within maxBytes.
+	f := min(float64(p.maxRows)/float64(p.rows), float64(p.maxBytes)/float64(p.bytes))
+	return int(float64(n) * f * (1 + 1.0/16))
 }
 
 // grow makes room for extra more bytes.
@@ -25,15 +47,25 @@ func (x *buf) grow(extra int) {
 }
 
 func (x *buf) growSlow(need int) {
-	c := max(2*len(x.b), need, x.hint, 64)
+	// Doubling would allocate (and the Go allocator clear) up to twice what
+	// the batch needs, and copy everything once more: grow straight to the
+	// projected end of the batch instead, but by at least a half so that
+	// skewed batches still regrow only a few times.
+	c := max(need, x.hint, 64, len(x.b)+len(x.b)/2)
+	if p := x.prog.project(need); p > c {
+		c = p
+	}
 	if x.mb == nil {
 		x.mb = memory.NewResizableBuffer(x.mem)
 	}
 	old := len(x.b)
 	x.mb.Reserve(c)
 	x.b = x.mb.Buf()
-	if x.zero {
-		clear(x.b[old:])
+	if x.filled {
+		s := x.b[old:]
+		for i := range s {
+			s[i] = x.fill
+		}
 	}
 }
 
@@ -60,8 +92,8 @@ func (x *buf) release() {
 	x.mb, x.b, x.n = nil, nil, 0
 }
 
-// setBit sets or clears bit i of a bit-packed buffer whose n counts bytes.
-func (x *buf) setBit(i int, v bool) {
+// setBit sets bit i of a zero-filled bit-packed buffer whose n counts bytes.
+func (x *buf) setBit(i int) {
 	nb := i>>3 + 1
 	if nb > len(x.b) {
 		x.growSlow(nb)
@@ -69,9 +101,5 @@ func (x *buf) setBit(i int, v bool) {
 	if nb > x.n {
 		x.n = nb
 	}
-	if v {
-		x.b[i>>3] |= 1 << (i & 7)
-	} else {
-		x.b[i>>3] &^= 1 << (i & 7)
-	}
+	x.b[i>>3] |= 1 << (i & 7)
 }

@@ -42,13 +42,14 @@ type Decoder struct {
 	// holds MaxRows rows or MaxBytes bytes of COPY data (so one huge value
 	// makes a batch of its own). MaxBytes is capped at 512 MiB, so that a
 	// batch's values fit Arrow's 32-bit offsets. Zero means the default.
-	// Change them before the first Write.
+	// Change them, and TrustUTF8, before the first Write (the settings are
+	// read again at the first Write after Reset).
 	MaxRows  int
 	MaxBytes int
 	// Keys lists indexes of key columns. When a value fails, the values of the
 	// key columns already decoded in that row are quoted in the ValueError.
 	Keys []int
-	// TrustUTF8 skips the UTF-8 check of text values (a fifth of the
+	// TrustUTF8 skips the UTF-8 check of text values (about a tenth of the
 	// decoding time of the benchmark row). Arrow requires valid UTF-8 in utf8
 	// columns. With client_encoding UTF8 (pgconn's default) the server
 	// converts and checks every text value it sends, except when its own
@@ -58,18 +59,19 @@ type Decoder struct {
 	TrustUTF8 bool
 
 	schema *arrow.Schema
+	mem    *recycler
 	cols   []*column
 	arrs   []arrow.Array
 	emit   func(arrow.RecordBatch) error
 
 	state  int
 	begun  bool
-	pend   []byte // an incomplete header or row carried between Writes
-	need   int    // bytes pend must hold before the next parsing attempt
-	rows   int64  // rows decoded so far
-	bRows  int    // rows in the current batch
-	bBytes int    // COPY bytes in the current batch
-	err    error  // first error; every later call returns it
+	pend   []byte   // an incomplete header or row carried between Writes
+	need   int      // bytes pend must hold before the next parsing attempt
+	rows   int64    // rows decoded so far
+	prog   progress // rows and COPY bytes in the current batch
+	room   int      // rows that fit the reserved room of the columns (see column.reserve)
+	err    error    // first error; every later call returns it
 	closed bool
 }
 
@@ -77,12 +79,14 @@ type Decoder struct {
 // with o, that emits batches of schema. schema must have one field per
 // column, of the type ArrowType gives (its metadata is the caller's). Emitted
 // batches belong to emit, which must release them; an error from emit stops
-// the decoding and is returned by Write.
+// the decoding and is returned by Write. Memory comes from mem, and the
+// memory of a released batch is reused for the next batches of the same
+// COPY (until Close): nothing may read a batch after its last Release.
 func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Type, o Options, emit func(arrow.RecordBatch) error) (*Decoder, error) {
 	if schema.NumFields() != len(cols) {
 		return nil, fmt.Errorf("schema has %d fields for %d columns", schema.NumFields(), len(cols))
 	}
-	d := &Decoder{MaxRows: DefaultMaxRows, MaxBytes: DefaultMaxBytes, schema: schema, emit: emit}
+	d := &Decoder{MaxRows: DefaultMaxRows, MaxBytes: DefaultMaxBytes, schema: schema, emit: emit, mem: &recycler{parent: mem}}
 	for i, t := range cols {
 		f := schema.Field(i)
 		p, err := planOf(t, o)
@@ -92,7 +96,7 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Type, o Optio
 		if !arrow.TypeEqual(p.typ, f.Type) {
 			return nil, fmt.Errorf("column %q: schema has type %s, type %s maps to %s", f.Name, f.Type, t.Name, p.typ)
 		}
-		d.cols = append(d.cols, newColumn(mem, f.Name, p, f.Type))
+		d.cols = append(d.cols, newColumn(d.mem, &d.prog, f.Name, p, f.Type))
 	}
 	d.arrs = make([]arrow.Array, len(cols))
 	return d, nil
@@ -122,6 +126,18 @@ func (d *Decoder) Write(p []byte) (int, error) {
 		p = p[k:]
 		if len(d.pend) < d.need {
 			break
+		}
+		if d.state == stRows {
+			// Make sure the row is whole before decoding it, so that a row
+			// arriving in many pieces is not decoded and undone for each.
+			_, need, err := d.rowEnd(d.pend)
+			if err != nil {
+				return 0, d.fail(err)
+			}
+			if need > 0 {
+				d.need = need
+				continue
+			}
 		}
 		n, need, err := d.step(d.pend)
 		if err != nil {
@@ -157,9 +173,13 @@ func (d *Decoder) begin() {
 	if d.MaxBytes <= 0 {
 		d.MaxBytes = DefaultMaxBytes
 	}
+	d.prog.maxRows, d.prog.maxBytes = d.MaxRows, min(d.MaxBytes, maxBatchBytes)
 	for _, c := range d.cols {
 		c.setCheckUTF8(!d.TrustUTF8)
 	}
+	// Keep about two batches' memory: the one the consumer is done with,
+	// while the next one fills.
+	d.mem.setOpen(true, 2*d.prog.maxBytes+1<<20)
 }
 
 // step parses one unit (the header, a row or the trailer) at the start of b.
@@ -203,64 +223,9 @@ func (d *Decoder) header(b []byte) (int, int, error) {
 	return headerLen + ext, 0, nil
 }
 
-// row parses one row, or the trailer.
-func (d *Decoder) row(b []byte) (int, int, error) {
-	if len(b) < 2 {
-		return 0, 2, nil
-	}
-	nf := int(int16(binary.BigEndian.Uint16(b)))
-	if nf == -1 {
-		d.state = stDone
-		return 2, 0, nil
-	}
-	if nf != len(d.cols) {
-		return 0, 0, fmt.Errorf("row %d has %d fields, want %d", d.rows+1, nf, len(d.cols))
-	}
-	// Find the row's end before decoding anything, so that a row split
-	// across Writes is decoded once, whole.
-	off := 2
-	for range nf {
-		if len(b) < off+4 {
-			return 0, off + 4, nil
-		}
-		l := int(int32(binary.BigEndian.Uint32(b[off:])))
-		off += 4
-		if l > 0 {
-			off += l
-		} else if l < -1 {
-			return 0, 0, fmt.Errorf("row %d has invalid field length %d", d.rows+1, l)
-		}
-		if len(b) < off {
-			return 0, off, nil
-		}
-	}
-	off = 2
-	for i, c := range d.cols {
-		l := int(int32(binary.BigEndian.Uint32(b[off:])))
-		off += 4
-		if l < 0 {
-			c.putNull()
-			continue
-		}
-		if err := decodeValue(c, b[off:off+l]); err != nil {
-			return 0, 0, d.valueError(i, err)
-		}
-		off += l
-	}
-	d.rows++
-	d.bRows++
-	d.bBytes += off
-	if d.bRows >= d.MaxRows || d.bBytes >= min(d.MaxBytes, maxBatchBytes) {
-		if err := d.flush(); err != nil {
-			return 0, 0, err
-		}
-	}
-	return off, 0, nil
-}
-
 // flush emits the current batch, if it has rows.
 func (d *Decoder) flush() error {
-	if d.bRows == 0 {
+	if d.prog.rows == 0 {
 		return nil
 	}
 	for i, c := range d.cols {
@@ -268,12 +233,12 @@ func (d *Decoder) flush() error {
 		d.arrs[i] = array.MakeFromData(data)
 		data.Release()
 	}
-	rec := array.NewRecordBatch(d.schema, d.arrs, int64(d.bRows))
+	rec := array.NewRecordBatch(d.schema, d.arrs, int64(d.prog.rows))
 	for i, a := range d.arrs {
 		a.Release()
 		d.arrs[i] = nil
 	}
-	d.bRows, d.bBytes = 0, 0
+	d.prog.rows, d.prog.bytes, d.room = 0, 0, 0
 	return d.emit(rec)
 }
 
@@ -283,11 +248,14 @@ func (d *Decoder) fail(err error) error {
 	return err
 }
 
+// release frees the unemitted batch, and the memory kept for reuse: the
+// Decoder is done, until Reset.
 func (d *Decoder) release() {
 	for _, c := range d.cols {
 		c.release()
 	}
-	d.bRows, d.bBytes = 0, 0
+	d.mem.setOpen(false, 0)
+	d.prog.rows, d.prog.bytes, d.room = 0, 0, 0
 }
 
 // Reset readies the Decoder for another COPY of the same columns, emitting
@@ -296,13 +264,16 @@ func (d *Decoder) release() {
 // first batch of the next COPY does not regrow its buffers from nothing,
 // copying them as it goes.
 func (d *Decoder) Reset(emit func(arrow.RecordBatch) error) {
+	d.release()
 	for _, c := range d.cols {
-		c.reset()
+		c.zeroCounts()
+		c.begin()
 	}
 	d.emit = emit
 	d.state, d.pend, d.need = stHeader, d.pend[:0], 0
-	d.rows, d.bRows, d.bBytes = 0, 0, 0
+	d.rows = 0
 	d.err, d.closed = nil, false
+	d.begun = false // begin again: the settings, and the reuse of memory
 }
 
 // Close emits the last batch. It fails if the stream ended before its

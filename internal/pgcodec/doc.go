@@ -11,7 +11,8 @@
 // heap allocation, interface boxing and reflection: the conversion for a column
 // is chosen once (a small kind per column, dispatched by a switch), decoded
 // values are written straight into Arrow buffers obtained from the caller's
-// allocator, and encoded values straight into the buffer pgconn reads into.
+// allocator (and reused once the consumer releases a batch), and encoded
+// values straight into the buffer pgconn reads into.
 //
 // Value errors are *ValueError, which names the column and the 1-based row of
 // the COPY stream; the caller adds the table name.

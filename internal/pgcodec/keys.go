@@ -37,7 +37,7 @@ func lastValueText(c *column) string {
 	if i < 0 {
 		return "?"
 	}
-	if c.valid.mb != nil && c.valid.b[i>>3]&(1<<(i&7)) == 0 {
+	if c.isNull(i) {
 		return "NULL"
 	}
 	fixed := func(w int) []byte { return c.vals.b[i*w : (i+1)*w] }

@@ -48,76 +48,6 @@ func numericHeader(v []byte) (nd, weight int, sign uint16, dscale int, err error
 	return nd, weight, sign, dscale, nil
 }
 
-func errSpecialDecimal(sign uint16, prec, scale int32) error {
-	s := "NaN"
-	switch sign {
-	case numPInf:
-		s = "Infinity"
-	case numNInf:
-		s = "-Infinity"
-	}
-	return fmt.Errorf("numeric %s cannot be held in decimal128(%d,%d): carry numerics as text (--numeric=text)", s, prec, scale)
-}
-
-// numericToDecimal converts a binary numeric to the two's complement 128-bit
-// unscaled value of decimal128(prec, scale), exactly or not at all.
-func numericToDecimal(v []byte, prec, scale int32) (u128, error) {
-	nd, weight, sign, _, err := numericHeader(v)
-	if err != nil {
-		return u128{}, err
-	}
-	if sign != numPos && sign != numNeg {
-		return u128{}, errSpecialDecimal(sign, prec, scale)
-	}
-	// unscaled = Σ digit[i] × 10^e(i), e(i) = 4(weight−i) + scale. Digits with
-	// e ≥ 0 accumulate by Horner's rule; the one with −4 < e < 0 must divide
-	// exactly, and any later digit must be zero.
-	var acc u128
-	ok := true
-	lastE := 0
-	i := 0
-	for ; i < nd && ok; i++ {
-		e := 4*(weight-i) + int(scale)
-		if e < 0 {
-			break
-		}
-		d := uint64(binary.BigEndian.Uint16(v[8+2*i:]))
-		if d >= 10000 {
-			return u128{}, errDigit(d)
-		}
-		acc, ok = acc.mulAdd(10000, d)
-		lastE = e
-	}
-	if ok && lastE > 0 {
-		acc, ok = acc.mulPow10(lastE)
-	}
-	for ; i < nd && ok; i++ {
-		d := uint64(binary.BigEndian.Uint16(v[8+2*i:]))
-		if d >= 10000 {
-			return u128{}, errDigit(d)
-		}
-		if d == 0 {
-			continue
-		}
-		e := 4*(weight-i) + int(scale)
-		if e <= -4 || d%pow10u64[-e] != 0 {
-			return u128{}, fmt.Errorf("numeric value has more than %d digits after the decimal point", scale)
-		}
-		acc, ok = acc.mulAdd(1, d/pow10u64[-e])
-	}
-	if !ok || !acc.less(pow10u128[prec]) {
-		return u128{}, fmt.Errorf("numeric value does not fit decimal128(%d,%d)", prec, scale)
-	}
-	if sign == numNeg {
-		acc = acc.neg()
-	}
-	return acc, nil
-}
-
-func errDigit(d uint64) error {
-	return fmt.Errorf("binary numeric value has invalid digit %d", d)
-}
-
 // numericTextLen bounds the length of the text form of a binary numeric whose
 // header numericHeader accepted.
 func numericTextLen(weight, dscale int) int {
@@ -220,62 +150,6 @@ func putNumericHeader(dst []byte, nd, weight int, sign uint16, dscale int) {
 	binary.BigEndian.PutUint16(dst[2:], uint16(int16(weight)))
 	binary.BigEndian.PutUint16(dst[4:], sign)
 	binary.BigEndian.PutUint16(dst[6:], uint16(dscale))
-}
-
-// numericDecimalMax is the most bytes putNumericDecimal writes: a 38-digit
-// value spread over 11 base-10000 digits.
-const numericDecimalMax = 8 + 2*12
-
-// putNumericDecimal writes the binary numeric for the decimal128 value
-// (lo, hi) at scale, which NewEncoder checked is within ±1000, into dst
-// (numericDecimalMax bytes) and returns its length.
-func putNumericDecimal(dst []byte, lo, hi uint64, scale int32) int {
-	m := u128{hi, lo}
-	neg := int64(hi) < 0
-	if neg {
-		m = m.neg()
-	}
-	// Decimal digit j of m (0 = least significant) has exponent j − scale, so
-	// it falls in base-10000 digit floor((j−scale)/4). The lowest group takes
-	// the 4−t lowest decimal digits, shifted up by t = (−scale) mod 4.
-	t := int(((-scale)%4 + 4) % 4)
-	g0 := floorDiv4(-int(scale))
-	var g [12]uint16 // least significant first
-	ng := 0
-	if !m.isZero() {
-		q, r := m.divmod(pow10u64[4-t])
-		g[0] = uint16(r * pow10u64[t])
-		ng = 1
-		for m = q; !m.isZero(); ng++ {
-			m, r = m.divmod10000()
-			g[ng] = uint16(r)
-		}
-	}
-	low := 0
-	for low < ng && g[low] == 0 {
-		low++
-	}
-	nd := ng - low
-	weight := g0 + ng - 1
-	sign := uint16(numPos)
-	if neg {
-		sign = numNeg
-	}
-	if nd == 0 {
-		weight, sign = 0, numPos
-	}
-	putNumericHeader(dst, nd, weight, sign, max(int(scale), 0))
-	for i := 0; i < nd; i++ {
-		binary.BigEndian.PutUint16(dst[8+2*i:], g[ng-1-i])
-	}
-	return 8 + 2*nd
-}
-
-func floorDiv4(x int) int {
-	if x >= 0 {
-		return x / 4
-	}
-	return -((-x + 3) / 4)
 }
 
 // numericTextMax bounds the binary numeric putNumericText writes for a text

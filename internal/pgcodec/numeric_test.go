@@ -1,7 +1,9 @@
 package pgcodec
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"strings"
@@ -227,5 +229,72 @@ func TestNumericAgainstServer(t *testing.T) {
 	}
 	if rows != 4007 {
 		t.Errorf("got %d rows", rows)
+	}
+}
+
+// TestNumericToInt64 checks the 64-bit fast path against the 128-bit one on
+// well-formed and malformed binaries: where the fast path answers, the slow
+// one must give the same value.
+func TestNumericToInt64(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	fast := 0
+	for range 300000 {
+		nd := r.IntN(7)
+		v := make([]byte, 8+2*nd)
+		weight := r.IntN(12) - 6
+		signs := []uint16{numPos, numNeg, numPos, numNeg, numNaN, 0x1234}
+		putNumericHeader(v, nd, weight, signs[r.IntN(len(signs))], r.IntN(8))
+		if r.IntN(50) == 0 {
+			binary.BigEndian.PutUint16(v[6:], numDscaleMax+1)
+		}
+		for i := range nd {
+			d := r.IntN(10000)
+			switch r.IntN(8) {
+			case 0:
+				d = 0
+			case 1:
+				d = d / 100 * 100
+			case 2:
+				d = 10000 + r.IntN(60000) // invalid
+			}
+			binary.BigEndian.PutUint16(v[8+2*i:], uint16(d))
+		}
+		if r.IntN(50) == 0 {
+			v = v[:len(v)-1]
+		}
+		prec := int32(1 + r.IntN(20))
+		scale := int32(r.IntN(int(prec)+6)) - 3
+		x, ok := numericToInt64(v, prec, scale)
+		y, err := numericToDecimal128(v, prec, scale)
+		if !ok {
+			continue
+		}
+		fast++
+		if err != nil || x != y {
+			t.Fatalf("% x as decimal128(%d,%d): fast %v, slow %v %v", v, prec, scale, x, y, err)
+		}
+	}
+	if fast < 30000 {
+		t.Errorf("fast path taken %d times", fast)
+	}
+}
+
+// TestPutNumericInt64 checks the 64-bit path of putNumericDecimal against
+// the 128-bit one, at the edges of int64 and every scale residue.
+func TestPutNumericInt64(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	vals := []int64{0, 1, -1, 9, 10, 9999, 10000, -10000, 123456789, math.MaxInt64, math.MinInt64, math.MinInt64 + 1, 1e18, -1e18}
+	for range 2000 {
+		vals = append(vals, r.Int64()>>r.IntN(64), -r.Int64()>>r.IntN(64))
+	}
+	a, b := make([]byte, numericDecimalMax), make([]byte, numericDecimalMax)
+	for _, v := range vals {
+		for scale := int32(-9); scale <= 40; scale++ {
+			n := putNumericInt64(a, v, scale)
+			m := putNumericDecimal128(b, uint64(v), uint64(v>>63), scale)
+			if string(a[:n]) != string(b[:m]) {
+				t.Fatalf("%d scale %d: int64 path % x, 128-bit path % x", v, scale, a[:n], b[:m])
+			}
+		}
 	}
 }

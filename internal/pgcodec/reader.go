@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -129,26 +130,116 @@ func (r *CopyReader) Read(p []byte) (int, error) {
 }
 
 // encode writes rows into dst until a field does not fit, which it stages.
+// The common kinds are written inline, each with its own room check; the
+// rest, and any value these do not take, go through put.
 func (r *CopyReader) encode(dst []byte) (int, error) {
 	n := 0
-	for r.row < r.nrows {
-		if r.col < 0 {
+	cols := r.cols
+	row, col := r.row, r.col
+	for ; row < r.nrows; row, col = row+1, -1 {
+		if col < 0 {
 			if len(dst)-n < 2 {
-				r.pend = binary.BigEndian.AppendUint16(r.scratch[:0], uint16(len(r.cols)))
-				r.col = 0
+				r.pend = binary.BigEndian.AppendUint16(r.scratch[:0], uint16(len(cols)))
+				r.row, r.col = row, 0
 				return n, nil
 			}
-			binary.BigEndian.PutUint16(dst[n:], uint16(len(r.cols)))
+			binary.BigEndian.PutUint16(dst[n:], uint16(len(cols)))
 			n += 2
-			r.col = 0
+			col = 0
 		}
-		for r.col < len(r.cols) {
-			c := r.cols[r.col]
-			k, err := put(c, dst[n:], r.row)
+		for ; col < len(cols); col++ {
+			c := cols[col]
+			room := len(dst) - n
+			if c.isNull(row) {
+				if room >= 4 {
+					binary.BigEndian.PutUint32(dst[n:], math.MaxUint32) // -1
+					n += 4
+					continue
+				}
+			} else {
+				switch c.kind {
+				case eInt8, eFloat8:
+					if room >= 12 {
+						w := dst[n : n+12 : n+12]
+						binary.BigEndian.PutUint32(w, 8)
+						binary.BigEndian.PutUint64(w[4:], binary.LittleEndian.Uint64(c.fixed[8*row:]))
+						n += 12
+						continue
+					}
+				case eInt4, eFloat4:
+					if room >= 8 {
+						w := dst[n : n+8 : n+8]
+						binary.BigEndian.PutUint32(w, 4)
+						binary.BigEndian.PutUint32(w[4:], binary.LittleEndian.Uint32(c.fixed[4*row:]))
+						n += 8
+						continue
+					}
+				case eTimestamp:
+					if a := int64(binary.LittleEndian.Uint64(c.fixed[8*row:])); room >= 12 && a >= tsMinArrow && a != math.MaxInt64 {
+						w := dst[n : n+12 : n+12]
+						binary.BigEndian.PutUint32(w, 8)
+						binary.BigEndian.PutUint64(w[4:], uint64(a-epochMicros))
+						n += 12
+						continue
+					}
+				case eDate:
+					if a := int64(int32(binary.LittleEndian.Uint32(c.fixed[4*row:]))) - epochDays; room >= 8 && a >= dateMinPG && a < dateEndPG {
+						w := dst[n : n+8 : n+8]
+						binary.BigEndian.PutUint32(w, 4)
+						binary.BigEndian.PutUint32(w[4:], uint32(a))
+						n += 8
+						continue
+					}
+				case eBool:
+					if room >= 5 {
+						i := c.boff + row
+						w := dst[n : n+5 : n+5]
+						binary.BigEndian.PutUint32(w, 1)
+						w[4] = c.fixed[i>>3] >> (i & 7) & 1
+						n += 5
+						continue
+					}
+				case eFixed:
+					if c.width == 16 && room >= 20 {
+						s := c.fixed[16*row : 16*row+16]
+						w := dst[n : n+20 : n+20]
+						binary.BigEndian.PutUint32(w, 16)
+						binary.LittleEndian.PutUint64(w[4:], binary.LittleEndian.Uint64(s))
+						binary.LittleEndian.PutUint64(w[12:], binary.LittleEndian.Uint64(s[8:]))
+						n += 20
+						continue
+					}
+				case eBytes:
+					if s := c.data[c.offs[row]:c.offs[row+1]]; room >= 4+len(s) {
+						binary.BigEndian.PutUint32(dst[n:], uint32(len(s)))
+						n += 4 + copy(dst[n+4:], s)
+						continue
+					}
+				case eJSONB:
+					if s := c.data[c.offs[row]:c.offs[row+1]]; room >= 5+len(s) {
+						w := dst[n : n+5 : n+5]
+						binary.BigEndian.PutUint32(w, uint32(len(s)+1))
+						w[4] = 1 // jsonb binary format version
+						n += 5 + copy(dst[n+5:], s)
+						continue
+					}
+				case eNumDec:
+					if room >= 4+numericDecimalMax {
+						s := c.fixed[16*row:]
+						k := putNumericDecimal(dst[n+4:], binary.LittleEndian.Uint64(s), binary.LittleEndian.Uint64(s[8:16]), c.scale)
+						binary.BigEndian.PutUint32(dst[n:], uint32(k))
+						n += 4 + k
+						continue
+					}
+				}
+			}
+			k, err := put(c, dst[n:], row)
 			if err != nil {
+				r.row, r.col = row, col
 				return n, r.valueError(err)
 			}
 			if k < 0 {
+				r.row, r.col = row, col
 				if err := r.spill(c); err != nil {
 					return n, r.valueError(err)
 				}
@@ -156,11 +247,9 @@ func (r *CopyReader) encode(dst []byte) (int, error) {
 				return n, nil
 			}
 			n += k
-			r.col++
 		}
-		r.col = -1
-		r.row++
 	}
+	r.row, r.col = row, col
 	return n, nil
 }
 
