@@ -52,6 +52,7 @@ type Output struct {
 // CreateOutput opens the output: path "" or "-" is stdout.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "" || path == "-" {
+		growPipe(stdout)
 		return &Output{w: stdout}, nil
 	}
 	var rnd [6]byte
@@ -139,6 +140,7 @@ func OpenInput(path string, stdin io.Reader) (*Input, error) {
 		}
 		src, file = f, f
 	}
+	growPipe(src)
 	if f, ok := src.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
