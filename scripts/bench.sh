@@ -62,7 +62,7 @@ fresh_db() {   # fresh_db NAME [predata]
   pgq src postgres -c CHECKPOINT >/dev/null; pgq tgt postgres -c CHECKPOINT >/dev/null; sync; sleep 1
 }
 
-verify() {   # verify DB -> "match" or "DIFFERS"
+verify() {   # verify DB -> "match" or "DIFFERS" (the differences go to stderr)
   local got; got=$(pgq tgt "$1" -At -F ' ' -c "$CHECK_SQL" 2>&1 | sort)
   if [ "$got" = "$SRC_CHECK" ]; then echo match; else diff <(echo "$SRC_CHECK") <(echo "$got") >&2 || true; echo DIFFERS; fi
 }
@@ -79,8 +79,8 @@ timed() { local t0 t1; t0=$(date +%s.%N); bash -c "set -o pipefail; $1"; t1=$(da
 rss() { awk '{printf "%.0f", $1/1024}' "$1" 2>/dev/null || echo -; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-raw_pipe() {   # raw_pipe TARGET_DB
-  printf '%s\n' "${TABLES[@]}" | xargs -P "$JOBS" -I{} bash -c "set -o pipefail; psql -X -q -h 127.0.0.1 -p $PG_SRC_PORT -U postgres -d $DB -c 'COPY {} TO STDOUT (FORMAT binary)' | psql -X -q -h 127.0.0.1 -p $PG_TGT_PORT -U postgres -d $1 -c 'COPY {} FROM STDIN (FORMAT binary)'"
+raw_pipe() {   # raw_pipe TARGET_DB (runs in a child bash: arrays do not cross, TABLES_LIST does)
+  printf '%s\n' $TABLES_LIST | xargs -P "$JOBS" -I{} bash -c "set -o pipefail; psql -X -q -h 127.0.0.1 -p $PG_SRC_PORT -U postgres -d $DB -c 'COPY {} TO STDOUT (FORMAT binary)' | psql -X -q -h 127.0.0.1 -p $PG_TGT_PORT -U postgres -d $1 -c 'COPY {} FROM STDIN (FORMAT binary)'"
 }
 export -f raw_pipe; export DB JOBS PG_SRC_PORT PG_TGT_PORT; export TABLES_LIST="${TABLES[*]}"
 
@@ -96,40 +96,40 @@ for step in $STEPS; do
   raw)
     ws=()
     for i in $(seq "$REPEAT"); do
-      fresh_db raw predata
-      timed "raw_pipe raw"; ws+=("$T"); log "raw binary pipe run $i: $T s"
+      fresh_db b_raw predata
+      timed "raw_pipe b_raw"; ws+=("$T"); log "raw binary pipe run $i: $T s"
     done
-    WALL[raw]=$(median "${ws[@]}"); CHECK[raw]=$(verify raw)
+    WALL[raw]=$(median "${ws[@]}"); CHECK[raw]=$(verify b_raw)
     record raw "${WALL[raw]}" - - "${CHECK[raw]}" "psql COPY binary | psql COPY binary, $JOBS streams, data only; runs: ${ws[*]}"
     ;;
   dbmig)
     for comp in none lz4 zstd; do
       ws=(); n=$REPEAT; [ "$comp" = none ] || n=1
       for i in $(seq "$n"); do
-        fresh_db dbmig predata
-        dbmig_pipe dbmig "$comp" ""; ws+=("$T"); log "dbextract | dbload ($comp) run $i: $T s"
+        fresh_db b_dbmig predata
+        dbmig_pipe b_dbmig "$comp" ""; ws+=("$T"); log "dbextract | dbload ($comp) run $i: $T s"
       done
-      WALL[dbmig-$comp]=$(median "${ws[@]}"); RSS[dbmig-$comp]="$(rss "$OUT/rss.a") $(rss "$OUT/rss.b")"; CHECK[dbmig-$comp]=$(verify dbmig)
+      WALL[dbmig-$comp]=$(median "${ws[@]}"); RSS[dbmig-$comp]="$(rss "$OUT/rss.a") $(rss "$OUT/rss.b")"; CHECK[dbmig-$comp]=$(verify b_dbmig)
       record "dbmig-$comp" "${WALL[dbmig-$comp]}" $(rss "$OUT/rss.a") $(rss "$OUT/rss.b") "${CHECK[dbmig-$comp]}" "dbextract | dbload --compression $comp, -j $JOBS, data only; runs: ${ws[*]}"
     done
     ;;
   full)
-    fresh_db full
-    dbmig_pipe full none "--create"; WALL[full]=$T; RSS[full]="$(rss "$OUT/rss.a") $(rss "$OUT/rss.b")"; CHECK[full]=$(verify full)
+    fresh_db b_full
+    dbmig_pipe b_full none "--create"; WALL[full]=$T; RSS[full]="$(rss "$OUT/rss.a") $(rss "$OUT/rss.b")"; CHECK[full]=$(verify b_full)
     log "dbextract | dbload --create: $T s"
     record full "$T" $(rss "$OUT/rss.a") $(rss "$OUT/rss.b") "${CHECK[full]}" "dbextract | dbload --create (data, keys, indexes, FKs, ANALYZE), --compression none, -j $JOBS"
     ;;
   rawfull)
-    fresh_db rawfull predata
-    timed "raw_pipe rawfull && pg_dump -h 127.0.0.1 -p $PG_SRC_PORT -U postgres --section=post-data $DB | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PG_TGT_PORT -U postgres -d rawfull >/dev/null && vacuumdb -q -h 127.0.0.1 -p $PG_TGT_PORT -U postgres -j $JOBS --analyze-only rawfull"
-    WALL[rawfull]=$T; CHECK[rawfull]=$(verify rawfull); log "raw pipe + post-data + analyze: $T s"
+    fresh_db b_rawfull predata
+    timed "raw_pipe b_rawfull && pg_dump -h 127.0.0.1 -p $PG_SRC_PORT -U postgres --section=post-data $DB | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PG_TGT_PORT -U postgres -d b_rawfull >/dev/null && vacuumdb -q -h 127.0.0.1 -p $PG_TGT_PORT -U postgres -j $JOBS --analyze-only b_rawfull"
+    WALL[rawfull]=$T; CHECK[rawfull]=$(verify b_rawfull); log "raw pipe + post-data + analyze: $T s"
     record rawfull "$T" - - "${CHECK[rawfull]}" "raw pipe, then pg_dump --section=post-data | psql, then vacuumdb --analyze-only -j $JOBS"
     ;;
   pgcopydb)
-    fresh_db pgcopydb
+    fresh_db b_pgcopydb
     rm -rf "$BENCH_TMP/scratch/pgcopydb"
-    timed "TMPDIR=$BENCH_TMP/scratch /usr/bin/time -o $OUT/rss.a -f %M pgcopydb clone --source '$SRC' --target '$(pg_uri tgt pgcopydb)' --table-jobs $JOBS --index-jobs $JOBS --dir $BENCH_TMP/scratch/pgcopydb >$OUT/pgcopydb.log 2>&1"
-    WALL[pgcopydb]=$T; RSS[pgcopydb]="$(rss "$OUT/rss.a") -"; CHECK[pgcopydb]=$(verify pgcopydb); log "pgcopydb clone: $T s"
+    timed "TMPDIR=$BENCH_TMP/scratch /usr/bin/time -o $OUT/rss.a -f %M pgcopydb clone --source '$SRC' --target '$(pg_uri tgt b_pgcopydb)' --table-jobs $JOBS --index-jobs $JOBS --dir $BENCH_TMP/scratch/pgcopydb >$OUT/pgcopydb.log 2>&1"
+    WALL[pgcopydb]=$T; RSS[pgcopydb]="$(rss "$OUT/rss.a") -"; CHECK[pgcopydb]=$(verify b_pgcopydb); log "pgcopydb clone: $T s"
     record pgcopydb "$T" $(rss "$OUT/rss.a") - "${CHECK[pgcopydb]}" "pgcopydb clone --table-jobs $JOBS --index-jobs $JOBS"
     ;;
   *) echo "bench: unknown step $step" >&2; exit 2;;

@@ -215,6 +215,9 @@ func (e *env) action(c *cli.Context) error {
 		"compression", o.compression, "output", outputName(o.output))
 	start := time.Now()
 	w := format.NewWriter(out, format.WriterOptions{Compression: o.compression})
+	// dbextract holds up to one chunk per worker (spooled segments) plus the
+	// batches being decoded and compressed.
+	command.SetMemoryBudget(64<<20 + int64(max(o.cfg.Parallel, 1))*(o.cfg.ChunkBytes+16<<20))
 	st, err := e.extract(c.Context, o.cfg, w)
 	if err == nil {
 		err = w.Close() // the trailer: only a complete stream gets one

@@ -181,6 +181,9 @@ func (e *env) action(c *cli.Context) error {
 	log.Info("loading", "target", command.Redact(o.target), "create", o.cfg.Create,
 		"parallel", o.cfg.Parallel, "input", inputName(o.input))
 	start := time.Now()
+	// dbload holds up to parallel+1 whole segments (a chunk each, 32 MiB by
+	// dbextract's default) plus their codecs.
+	command.SetMemoryBudget(64<<20 + int64(max(o.cfg.Parallel, 1)+1)*48<<20)
 	st, err := e.load(c.Context, o.cfg, format.NewReader(in, ropts))
 	bar.Finish()
 	if err != nil {
