@@ -152,7 +152,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			h := res.headers[2]
 			want := header("t", 2, 3)
-			want.Kind, want.Stream = KindSnapshot, "s1"
+			want.Kind, want.Stream, want.Compression = KindSnapshot, "s1", c
 			if fmt.Sprint(h) != fmt.Sprint(want) {
 				t.Errorf("header round trip:\n got %+v\nwant %+v", h, want)
 			}

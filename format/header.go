@@ -43,6 +43,7 @@ const (
 	KeyIndexes     = "dbmig.indexes"
 	KeyEstRows     = "dbmig.estimate.rows"
 	KeyEstBytes    = "dbmig.estimate.bytes"
+	KeyCompression = "dbmig.compression"
 
 	// Trailer keys.
 	KeySegments = "dbmig.segments"
@@ -150,6 +151,10 @@ type Header struct {
 	Constraints []Constraint
 	Indexes     []Index
 	Estimate    Estimate
+	// Compression is the codec of the segment's batch bodies, set by the
+	// Writer (readers decompress whatever they find; this is for tools that
+	// size buffers or report).
+	Compression Compression
 	// Extra holds schema metadata keys this package does not interpret
 	// (engine-specific keys such as "dbmig.pg.*"); they pass through unchanged.
 	Extra map[string]string
@@ -309,6 +314,7 @@ func (h Header) metadata() arrow.Metadata {
 	kv[KeyVersion] = strconv.Itoa(Version)
 	set(KeyKind, string(h.Kind))
 	set(KeyStream, h.Stream)
+	set(KeyCompression, string(h.Compression))
 	set(KeyEngine, h.Table.Engine)
 	set(KeyDatabase, h.Table.Database)
 	set(KeySchema, h.Table.Schema)
@@ -362,6 +368,8 @@ func ParseHeader(md arrow.Metadata) (Header, error) {
 			h.Kind = Kind(val)
 		case KeyStream:
 			h.Stream = val
+		case KeyCompression:
+			h.Compression = Compression(val)
 		case KeyEngine:
 			h.Table.Engine = val
 		case KeyDatabase:

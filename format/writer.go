@@ -113,6 +113,7 @@ func (w *Writer) Begin(h Header, cols []Column) (*SegmentWriter, error) {
 		return nil, errors.New("format: the trailer is written by Writer.Close")
 	}
 	h.Stream = w.opts.StreamID
+	h.Compression = w.opts.Compression
 	w.mu.Lock()
 	if err := w.usable(); err != nil {
 		w.mu.Unlock()
@@ -161,7 +162,7 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("format: close with %d segment(s) still open", w.open)
 	}
 	w.closed = true
-	h := Header{Kind: KindTrailer, Stream: w.opts.StreamID, Extra: map[string]string{
+	h := Header{Kind: KindTrailer, Stream: w.opts.StreamID, Compression: w.opts.Compression, Extra: map[string]string{
 		KeySegments: strconv.FormatInt(w.segments, 10),
 		KeyRows:     strconv.FormatInt(w.rows, 10),
 	}}

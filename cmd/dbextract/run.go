@@ -216,8 +216,12 @@ func (e *env) action(c *cli.Context) error {
 	start := time.Now()
 	w := format.NewWriter(out, format.WriterOptions{Compression: o.compression})
 	// dbextract holds up to one chunk per worker (spooled segments) plus the
-	// batches being decoded and compressed.
-	command.SetMemoryBudget(64<<20 + int64(max(o.cfg.Parallel, 1))*(o.cfg.ChunkBytes+16<<20))
+	// batches being decoded and compressed; arrow-go's zstd encoding adds
+	// garbage enough to need a collector that runs sooner (see
+	// command.SetMemoryBudget; without zstd the limit only costs time).
+	if o.compression == format.CompressionZstd {
+		command.SetMemoryBudget(64<<20 + int64(max(o.cfg.Parallel, 1))*(o.cfg.ChunkBytes+16<<20))
+	}
 	st, err := e.extract(c.Context, o.cfg, w)
 	if err == nil {
 		err = w.Close() // the trailer: only a complete stream gets one

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dbmig/dbmig/format"
 )
 
 // Config says where and how to load a stream.
@@ -25,6 +26,9 @@ type Config struct {
 
 	Allocator memory.Allocator
 	Logger    *slog.Logger
+	// OnStream, if set, is called with the first segment's header, before
+	// anything is loaded.
+	OnStream func(h format.Header)
 	// OnChunk is called after each chunk commits (or is found already
 	// committed by an earlier run), from worker goroutines.
 	OnChunk func(c ChunkDone)

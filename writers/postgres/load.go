@@ -153,6 +153,9 @@ func (l *loader) readStream(ctx context.Context, r *format.Reader, jobs chan<- *
 			return err
 		}
 		if l.stream == "" {
+			if l.cfg.OnStream != nil {
+				l.cfg.OnStream(seg.Header)
+			}
 			l.stream = seg.Header.Stream
 			l.stats.Stream = l.stream
 			if l.done, err = loadedChunks(ctx, l.admin, l.stream); err != nil {
