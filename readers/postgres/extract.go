@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dbmig/dbmig/format"
 	"github.com/dbmig/dbmig/internal/bufpool"
+	"github.com/dbmig/dbmig/internal/pgcatalog"
 	"github.com/dbmig/dbmig/internal/pgcodec"
 	"github.com/jackc/pgx/v5"
 )
@@ -322,14 +323,10 @@ func arrowBytes(d arrow.ArrayData) int64 {
 }
 
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgcatalog.ConnConfig(dsn, "dbextract")
 	if err != nil {
 		return nil, fmt.Errorf("source DSN: %w", err)
 	}
-	// dbmig reads catalogs with an empty search_path so that every name in a
-	// definition comes back schema-qualified.
-	cfg.RuntimeParams["search_path"] = ""
-	cfg.RuntimeParams["application_name"] = "dbextract"
 	// pgx reads the socket 8 KiB at a time; a COPY of gigabytes then costs
 	// hundreds of thousands of read calls. Read through a larger buffer.
 	dial := cfg.DialFunc
@@ -373,7 +370,7 @@ func beginSnapshot(ctx context.Context, conn *pgx.Conn, snapshot string) (pgx.Tx
 	}
 	if snapshot != "" {
 		// SET TRANSACTION SNAPSHOT takes no parameters; quote the literal.
-		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+pgcatalog.QuoteLiteral(snapshot)); err != nil {
 			tx.Rollback(ctx) //nolint:errcheck
 			return nil, "", fmt.Errorf("import snapshot %s: %w", snapshot, err)
 		}
@@ -393,14 +390,3 @@ type bufferedConn struct {
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-func quoteLiteral(s string) string {
-	out := []byte{'\''}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(append(out, '\''))
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dbmig/dbmig/format"
+	"github.com/dbmig/dbmig/internal/pgcatalog"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -296,12 +297,10 @@ func (l *loader) loadChunk(ctx context.Context, conn *pgx.Conn, j *job) error {
 }
 
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgcatalog.ConnConfig(dsn, "dbload")
 	if err != nil {
 		return nil, fmt.Errorf("target DSN: %w", err)
 	}
-	cfg.RuntimeParams["search_path"] = ""
-	cfg.RuntimeParams["application_name"] = "dbload"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to target: %w", err)

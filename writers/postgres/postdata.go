@@ -172,7 +172,7 @@ func (l *loader) sequenceSteps(tables []*target) []step {
 				called = fmt.Sprintf("(SELECT %s(%s) IS NOT NULL FROM %s)", agg, ident(c.Name), ident(t.id.Schema, t.id.Name))
 			}
 			sql := fmt.Sprintf("SELECT setval(%s, %s(%d, (SELECT %s(%s) FROM %s)), %s)",
-				quoteLiteral(ident(s.Schema, s.Name)), cmp, s.LastValue, agg, ident(c.Name), ident(t.id.Schema, t.id.Name), called)
+				pgcatalog.QuoteLiteral(ident(s.Schema, s.Name)), cmp, s.LastValue, agg, ident(c.Name), ident(t.id.Schema, t.id.Name), called)
 			st = append(st, step{t.id.String() + " sequence " + s.Name, []string{sql}})
 		}
 	}

@@ -14,8 +14,6 @@ import (
 
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 // createStatements returns the DDL that creates a stream table and what it
 // needs (schema, enum and domain types, serial sequences), without keys,
 // indexes or constraints other than NOT NULL. existsType reports whether a
@@ -35,7 +33,7 @@ func createStatements(h format.Header, cols []format.Column, existsType func(sch
 				seen[key] = true
 				labels := make([]string, len(e.Labels))
 				for i, l := range e.Labels {
-					labels[i] = quoteLiteral(l)
+					labels[i] = pgcatalog.QuoteLiteral(l)
 				}
 				stmts = append(stmts, "CREATE SCHEMA IF NOT EXISTS "+ident(e.Schema),
 					fmt.Sprintf("CREATE TYPE %s AS ENUM (%s)", ident(e.Schema, e.Name), strings.Join(labels, ", ")))
