@@ -89,6 +89,7 @@ type TypeInfo struct {
 	Category byte   // typcategory: A array, ...
 	BaseOID  uint32 // domain: typbasetype
 	Typmod   int32  // domain: typtypmod
+	Base     string // domain: its base type as format_type(typbasetype, typtypmod) prints it
 	ElemOID  uint32 // array: typelem
 	NotNull  bool   // domain: typnotnull
 	Default  string // domain: default expression
@@ -113,7 +114,8 @@ func LoadTypes(ctx context.Context, q Querier, oids []uint32) (Types, error) {
 	for len(want) > 0 {
 		rows, err := q.Query(ctx, `
 SELECT t.oid, n.nspname, t.typname, format_type(t.oid, NULL), t.typtype::text, t.typcategory::text,
-       t.typbasetype, t.typtypmod, t.typelem, t.typnotnull, coalesce(pg_get_expr(t.typdefaultbin, 0), '')
+       t.typbasetype, t.typtypmod, coalesce(format_type(nullif(t.typbasetype, 0), t.typtypmod), ''),
+       t.typelem, t.typnotnull, coalesce(pg_get_expr(t.typdefaultbin, 0), '')
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE t.oid = ANY($1)`, want)
 		if err != nil {
@@ -124,7 +126,7 @@ WHERE t.oid = ANY($1)`, want)
 			var t TypeInfo
 			var kind, cat string
 			if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Display, &kind, &cat, &t.BaseOID, &t.Typmod,
-				&t.ElemOID, &t.NotNull, &t.Default); err != nil {
+				&t.Base, &t.ElemOID, &t.NotNull, &t.Default); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read types: %w", err)
 			}

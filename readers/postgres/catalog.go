@@ -197,28 +197,10 @@ func typeMetadata(col *format.Column, types pgcatalog.Types, oid uint32) error {
 		if base.Kind == 'd' {
 			return fmt.Errorf("domain %s.%s is over another domain: not supported yet", d.Schema, d.Name)
 		}
-		set(pgcatalog.FieldDomain, pgcatalog.DomainMeta{Schema: d.Schema, Name: d.Name, Base: formatType(base, d.Typmod),
+		set(pgcatalog.FieldDomain, pgcatalog.DomainMeta{Schema: d.Schema, Name: d.Name, Base: d.Base,
 			NotNull: d.NotNull, Default: d.Default, Checks: d.Checks})
 	}
 	return nil
-}
-
-// formatType is format_type(oid, typmod) for the common typmod'd types; the
-// catalog gives format_type(oid, NULL) only, so typmods are rendered here.
-func formatType(t *pgcatalog.TypeInfo, typmod int32) string {
-	if typmod < 0 {
-		return t.Display
-	}
-	switch t.Name {
-	case "varchar", "bpchar":
-		return fmt.Sprintf("%s(%d)", t.Display, typmod-4)
-	case "numeric":
-		p, s := (typmod-4)>>16, int16((typmod-4)&0xffff)
-		return fmt.Sprintf("numeric(%d,%d)", p, s)
-	case "time", "timetz", "timestamp", "timestamptz", "interval":
-		return fmt.Sprintf("%s(%d)", t.Display, typmod)
-	}
-	return t.Display
 }
 
 func readConstraints(ctx context.Context, tx pgx.Tx, byOID map[uint32]*table, oids []uint32) error {

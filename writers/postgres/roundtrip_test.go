@@ -261,3 +261,38 @@ INSERT INTO geo VALUES (1, '(1.5,-2)', B'10110', 'a fat:2 cat', 12.34), (2, NULL
 		t.Fatalf("source %v, target %v", want, got)
 	}
 }
+
+// Domains over types with typmods (interval fields and precision, numeric
+// precision only, varchar) are recreated with exactly their base type.
+func TestDomainsWithTypmodsRoundTrip(t *testing.T) {
+	src, dst := testdb.Postgres(t), testdb.Postgres(t)
+	src.Exec(t, `CREATE DOMAIN d_iv AS interval day to second(3);
+CREATE DOMAIN d_num AS numeric(7) CHECK (VALUE >= 0);
+CREATE DOMAIN d_vc AS varchar(12) NOT NULL;
+CREATE TABLE dom (id int PRIMARY KEY, iv d_iv, n d_num, v d_vc);
+INSERT INTO dom VALUES (1, '3 days 04:05:06.789', 1234567, 'twelve chars'), (2, NULL, NULL, '')`)
+	data := extract(t, reader.Config{DSN: src.DSN}, format.CompressionNone)
+	if _, err := load(writer.Config{DSN: dst.DSN, Create: true}, data); err != nil {
+		t.Fatal(err)
+	}
+	q := `SELECT (SELECT string_agg(typname || ' ' || format_type(typbasetype, typtypmod) || ' ' || typnotnull, ',' ORDER BY typname) FROM pg_type WHERE typname LIKE 'd\_%'),
+	             (SELECT md5(string_agg(d::text, '|' ORDER BY id)) FROM dom d)`
+	var want, got [2]string
+	for i, dsn := range []string{src.DSN, dst.DSN} {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &want
+		if i == 1 {
+			r = &got
+		}
+		if err := conn.QueryRow(context.Background(), q).Scan(&r[0], &r[1]); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(context.Background())
+	}
+	if want != got {
+		t.Fatalf("source %v\ntarget %v", want, got)
+	}
+}
