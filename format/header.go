@@ -44,6 +44,10 @@ const (
 	KeyEstRows     = "dbmig.estimate.rows"
 	KeyEstBytes    = "dbmig.estimate.bytes"
 	KeyCompression = "dbmig.compression"
+	// KeyTargetEngine is set by a conversion (dbconvert --to ENGINE): from
+	// then on the declared types, defaults, generated expressions,
+	// collations, constraints and indexes are in that engine's SQL.
+	KeyTargetEngine = "dbmig.target_engine"
 
 	// Trailer keys.
 	KeySegments = "dbmig.segments"
@@ -65,6 +69,10 @@ const (
 	FieldSequence   = "dbmig.sequence"
 	FieldGenerated  = "dbmig.generated"
 	FieldCollation  = "dbmig.collation"
+	// FieldTargetType is the type a conversion chose for the target engine,
+	// in its SQL ("bigint", "numeric(20,0)", "public.color"). The source's
+	// declared type stays in FieldSourceType.
+	FieldTargetType = "dbmig.target_type"
 )
 
 // TableID names a table at its source.
@@ -151,6 +159,9 @@ type Header struct {
 	Constraints []Constraint
 	Indexes     []Index
 	Estimate    Estimate
+	// TargetEngine is the engine a conversion prepared the segment for; ""
+	// when the stream is as the source gave it. See Dialect.
+	TargetEngine string
 	// Compression is the codec of the segment's batch bodies, set by the
 	// Writer (readers decompress whatever they find; this is for tools that
 	// size buffers or report).
@@ -158,6 +169,26 @@ type Header struct {
 	// Extra holds schema metadata keys this package does not interpret
 	// (engine-specific keys such as "dbmig.pg.*"); they pass through unchanged.
 	Extra map[string]string
+}
+
+// Dialect is the engine whose SQL the segment's declarations (column types,
+// defaults, generated expressions, collations, constraints, indexes) are
+// written in: the conversion's target engine, else the source engine. A
+// writer may use declarations as they are only when Dialect is its engine.
+func (h Header) Dialect() string {
+	if h.TargetEngine != "" {
+		return h.TargetEngine
+	}
+	return h.Table.Engine
+}
+
+// DeclaredType is the column's type in the segment's Dialect: the
+// conversion's TargetType when there is one, else SourceType.
+func (c Column) DeclaredType() string {
+	if c.TargetType != "" {
+		return c.TargetType
+	}
+	return c.SourceType
 }
 
 // Sequence describes a sequence that feeds a column (an identity column or a
@@ -196,6 +227,9 @@ type Column struct {
 	Sequence  *Sequence
 	Generated string // expression of a stored generated column
 	Collation string // non-default collation, schema-qualified
+	// TargetType is set by a conversion: the type to declare on the target
+	// engine. See DeclaredType.
+	TargetType string
 	// Extra holds field metadata keys this package does not interpret
 	// ("dbmig.pg.enum", "dbmig.pg.domain", ...).
 	Extra map[string]string
@@ -225,6 +259,7 @@ func (c Column) Field() arrow.Field {
 	}
 	set(FieldGenerated, c.Generated)
 	set(FieldCollation, c.Collation)
+	set(FieldTargetType, c.TargetType)
 	return arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Metadata: arrow.MetadataFrom(kv)}
 }
 
@@ -262,6 +297,8 @@ func ColumnOf(f arrow.Field) (Column, error) {
 			c.Generated = v
 		case FieldCollation:
 			c.Collation = v
+		case FieldTargetType:
+			c.TargetType = v
 		default:
 			if c.Extra == nil {
 				c.Extra = map[string]string{}
@@ -316,6 +353,7 @@ func (h Header) metadata() arrow.Metadata {
 	set(KeyStream, h.Stream)
 	set(KeyCompression, string(h.Compression))
 	set(KeyEngine, h.Table.Engine)
+	set(KeyTargetEngine, h.TargetEngine)
 	set(KeyDatabase, h.Table.Database)
 	set(KeySchema, h.Table.Schema)
 	set(KeyTable, h.Table.Name)
@@ -372,6 +410,8 @@ func ParseHeader(md arrow.Metadata) (Header, error) {
 			h.Compression = Compression(val)
 		case KeyEngine:
 			h.Table.Engine = val
+		case KeyTargetEngine:
+			h.TargetEngine = val
 		case KeyDatabase:
 			h.Table.Database = val
 		case KeySchema:

@@ -48,7 +48,7 @@ func (l *loader) postData(ctx context.Context, conns []*pgx.Conn) error {
 		for _, c := range t.cols {
 			if c.Logical == "text-cast" && have.textCol[key(t.id.String(), c.Name)] {
 				cs = append(cs, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s",
-					name, ident(c.Name), c.SourceType, ident(c.Name), c.SourceType))
+					name, ident(c.Name), c.DeclaredType(), ident(c.Name), c.DeclaredType()))
 			}
 		}
 		if len(cs) > 0 {

@@ -24,7 +24,7 @@ func createStatements(h format.Header, cols []format.Column, existsType func(sch
 	seen := map[string]bool{}
 	var defs []string
 	for _, c := range cols {
-		if v, ok := c.Extra[pgcatalog.FieldEnum]; ok && h.Table.Engine == "postgres" {
+		if v, ok := c.Extra[pgcatalog.FieldEnum]; ok && h.Dialect() == "postgres" {
 			var e pgcatalog.EnumMeta
 			if err := json.Unmarshal([]byte(v), &e); err != nil {
 				return nil, fmt.Errorf("column %s: %s: %w", c.Name, pgcatalog.FieldEnum, err)
@@ -39,7 +39,7 @@ func createStatements(h format.Header, cols []format.Column, existsType func(sch
 					fmt.Sprintf("CREATE TYPE %s AS ENUM (%s)", ident(e.Schema, e.Name), strings.Join(labels, ", ")))
 			}
 		}
-		if v, ok := c.Extra[pgcatalog.FieldDomain]; ok && h.Table.Engine == "postgres" {
+		if v, ok := c.Extra[pgcatalog.FieldDomain]; ok && h.Dialect() == "postgres" {
 			var d pgcatalog.DomainMeta
 			if err := json.Unmarshal([]byte(v), &d); err != nil {
 				return nil, fmt.Errorf("column %s: %s: %w", c.Name, pgcatalog.FieldDomain, err)
@@ -86,20 +86,20 @@ func columnDefinition(h format.Header, c format.Column) (string, []string, error
 	}
 	var pre []string
 	def := ident(c.Name) + " " + typ
-	if c.Collation != "" && h.Table.Engine == "postgres" {
+	if c.Collation != "" && h.Dialect() == "postgres" {
 		def += " COLLATE " + c.Collation
 	}
 	switch {
 	case c.Logical == "text-cast":
 		// Loaded as text; converted to its declared type after the data.
-	case c.Generated != "" && h.Table.Engine == "postgres":
+	case c.Generated != "" && h.Dialect() == "postgres":
 		def += " GENERATED ALWAYS AS (" + c.Generated + ") STORED"
 	case c.Identity != "":
 		def += " GENERATED " + strings.ToUpper(c.Identity) + " AS IDENTITY"
 		if s := c.Sequence; s != nil {
 			def += " (SEQUENCE NAME " + ident(s.Schema, s.Name) + " " + sequenceOptions(s, false) + ")"
 		}
-	case c.Default != "" && h.Table.Engine == "postgres":
+	case c.Default != "" && h.Dialect() == "postgres":
 		if s := c.Sequence; s != nil {
 			pre = append(pre, "CREATE SCHEMA IF NOT EXISTS "+ident(s.Schema),
 				fmt.Sprintf("CREATE SEQUENCE IF NOT EXISTS %s %s", ident(s.Schema, s.Name), sequenceOptions(s, true)))
@@ -133,8 +133,8 @@ func targetType(h format.Header, c format.Column) (string, error) {
 	if c.Logical == "text-cast" {
 		return "text", nil
 	}
-	if h.Table.Engine == "postgres" && c.SourceType != "" {
-		return c.SourceType, nil
+	if h.Dialect() == "postgres" && c.DeclaredType() != "" {
+		return c.DeclaredType(), nil
 	}
 	return arrowToPG(c.Type, c.Logical)
 }
