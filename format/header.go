@@ -23,6 +23,11 @@ const (
 	// KindTrailer is the last segment of every stream: it has no columns and
 	// no batches, only counts in its schema metadata.
 	KindTrailer Kind = "trailer"
+	// KindCatalog segments have no columns and no batches: their schema
+	// metadata lists source objects that are not tables (views, triggers,
+	// procedures, functions) under KeyObjects, so a converter can translate
+	// them and a report can list what is left for manual work.
+	KindCatalog Kind = "catalog"
 )
 
 // Schema-level metadata keys. See docs/FORMAT.md.
@@ -44,6 +49,7 @@ const (
 	KeyEstRows     = "dbmig.estimate.rows"
 	KeyEstBytes    = "dbmig.estimate.bytes"
 	KeyCompression = "dbmig.compression"
+	KeyObjects     = "dbmig.objects"
 	// KeyTargetEngine is set by a conversion (dbconvert --to ENGINE): from
 	// then on the declared types, defaults, generated expressions,
 	// collations, constraints and indexes are in that engine's SQL.
@@ -142,6 +148,20 @@ type Index struct {
 	Constraint string   `json:"constraint,omitempty"`
 }
 
+// Object is a source object that is not a table, carried by a catalog
+// segment. Definition is the source's SQL for it (a view's SELECT, a
+// trigger's or routine's full CREATE statement).
+type Object struct {
+	Kind       string `json:"kind"` // "view", "trigger", "procedure", "function", "event", "sequence"
+	Schema     string `json:"schema,omitempty"`
+	Name       string `json:"name"`
+	Table      string `json:"table,omitempty"` // a trigger's table
+	Definition string `json:"definition"`
+	// Note says why a converter left the object for manual work, or how it
+	// translated it.
+	Note string `json:"note,omitempty"`
+}
+
 // Estimate is the source's estimate of a chunk's size, for progress reporting.
 type Estimate struct {
 	Rows  int64
@@ -158,6 +178,7 @@ type Header struct {
 	Snapshot    Position
 	Constraints []Constraint
 	Indexes     []Index
+	Objects     []Object // catalog segments
 	Estimate    Estimate
 	// TargetEngine is the engine a conversion prepared the segment for; ""
 	// when the stream is as the source gave it. See Dialect.
@@ -366,6 +387,7 @@ func (h Header) metadata() arrow.Metadata {
 	setJSON(KeySnapshot, h.Snapshot, len(h.Snapshot) == 0)
 	setJSON(KeyConstraints, h.Constraints, len(h.Constraints) == 0)
 	setJSON(KeyIndexes, h.Indexes, len(h.Indexes) == 0)
+	setJSON(KeyObjects, h.Objects, len(h.Objects) == 0)
 	if h.Estimate.Rows > 0 {
 		kv[KeyEstRows] = strconv.FormatInt(h.Estimate.Rows, 10)
 	}
@@ -437,6 +459,8 @@ func ParseHeader(md arrow.Metadata) (Header, error) {
 			err = json.Unmarshal([]byte(val), &h.Constraints)
 		case KeyIndexes:
 			err = json.Unmarshal([]byte(val), &h.Indexes)
+		case KeyObjects:
+			err = json.Unmarshal([]byte(val), &h.Objects)
 		case KeyEstRows:
 			h.Estimate.Rows, err = atoi(k, val)
 		case KeyEstBytes:
@@ -459,11 +483,11 @@ func ParseHeader(md arrow.Metadata) (Header, error) {
 		if h.Chunk.Count > 0 && h.Chunk.Index >= h.Chunk.Count {
 			return h, fmt.Errorf("chunk index %d is not below chunk count %d", h.Chunk.Index, h.Chunk.Count)
 		}
-	case KindTrailer:
+	case KindTrailer, KindCatalog:
 	case "":
 		return h, fmt.Errorf("schema metadata has no %s", KeyKind)
 	default:
-		return h, fmt.Errorf("unknown segment kind %q (this program reads %q and %q)", h.Kind, KindSnapshot, KindTrailer)
+		return h, fmt.Errorf("unknown segment kind %q (this program reads %q, %q and %q)", h.Kind, KindSnapshot, KindCatalog, KindTrailer)
 	}
 	return h, nil
 }

@@ -32,6 +32,10 @@ type Config struct {
 	// OnChunk is called after each chunk commits (or is found already
 	// committed by an earlier run), from worker goroutines.
 	OnChunk func(c ChunkDone)
+	// OnCatalog, if set, is called with each catalog segment's objects
+	// (views, triggers, routines): this writer does not create them. When
+	// unset, Load logs each one as left for manual work.
+	OnCatalog func(h format.Header)
 }
 
 // ChunkDone reports one chunk.

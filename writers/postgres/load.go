@@ -142,6 +142,19 @@ func (l *loader) fail(err error) {
 	}
 }
 
+// catalog reports the objects of a catalog segment: tables are this
+// writer's job, views, triggers and routines are not (dbconvert translates
+// what it can; the rest is listed so nothing is dropped silently).
+func (l *loader) catalog(h format.Header) {
+	if l.cfg.OnCatalog != nil {
+		l.cfg.OnCatalog(h)
+		return
+	}
+	for _, o := range h.Objects {
+		slog.Warn("not created: left for manual work", "kind", o.Kind, "object", format.TableID{Schema: o.Schema, Name: o.Name}.String(), "note", o.Note)
+	}
+}
+
 // readStream reads segments and hands whole ones to the workers, until the
 // stream ends (nil), fails (the stream's error) or ctx is cancelled.
 func (l *loader) readStream(ctx context.Context, r *format.Reader, jobs chan<- *job) error {
@@ -162,6 +175,10 @@ func (l *loader) readStream(ctx context.Context, r *format.Reader, jobs chan<- *
 			if l.done, err = loadedChunks(ctx, l.admin, l.stream); err != nil {
 				return err
 			}
+		}
+		if seg.Header.Kind == format.KindCatalog {
+			l.catalog(seg.Header)
+			continue
 		}
 		t, err := l.target(ctx, seg)
 		if err != nil {
