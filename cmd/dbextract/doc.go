@@ -7,8 +7,9 @@
 //	dbextract [flags] SOURCE_DSN
 //
 // SOURCE_DSN is a postgres:// or postgresql:// URL, or a key=value string
-// ("host=db1 dbname=shop user=app"). Put the password in PGPASSWORD or
-// ~/.pgpass rather than on the command line; wherever a DSN is shown, its
+// ("host=db1 dbname=shop user=app"), or a mysql:// URL for MySQL and MariaDB
+// (mysql://user@host:port/database?tls=true). Put the password in PGPASSWORD
+// or ~/.pgpass (MYSQL_PWD for MySQL) rather than on the command line; wherever a DSN is shown, its
 // password is masked. Flags may come before or after SOURCE_DSN.
 //
 // Examples:
@@ -17,6 +18,7 @@
 //	$ dbextract --tables 'public.orders,public.order_items' --parallel 4 postgres://app@db1/shop | dbload --create postgres://app@db2/shop
 //	$ dbextract postgres://app@db1/shop --compression lz4 | dbload postgres://app@db2/shop --create
 //	$ dbextract -o shop.arrows --exclude 'audit.*' postgres://app@db1/shop
+//	$ MYSQL_PWD=... dbextract mysql://app@db1:3306/shop > shop.arrows
 //
 // dbextract refuses to write the stream to a terminal (use --force). With
 // -o FILE the stream goes to a temporary file beside FILE that is renamed to

@@ -3,11 +3,14 @@ package main
 import (
 	"os"
 	"testing"
+
+	"github.com/dbmig/dbmig/internal/testdb"
 )
 
 // TestMain clears the environment variables the flags read, so that a
 // developer's settings (DBMIG_LOG_FORMAT=json, ...) do not change what the
-// tests see, here or in the binaries they run.
+// tests see, here or in the binaries they run; testdb.Main stops the
+// throwaway servers the MySQL tests start.
 func TestMain(m *testing.M) {
 	for _, f := range newEnv(nil, nil).app().Flags {
 		if ev, ok := f.(interface{ GetEnvVars() []string }); ok {
@@ -16,5 +19,5 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(m.Run())
+	os.Exit(testdb.Main(m))
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dbmig/dbmig/internal/testdb"
 )
 
 // buildBinaries builds the real dbextract and dbload into a temporary
@@ -49,9 +51,14 @@ func TestBinary(t *testing.T) {
 	}
 
 	t.Run("mysql", func(t *testing.T) {
-		code, stdout, stderr := runBin("mysql://app@db1/shop")
-		if code != 1 || stderr != "dbextract: MySQL extraction is not built yet (issue #3)\n" || stdout != "" {
-			t.Errorf("exit %d, stderr %q", code, stderr)
+		db := testdb.MySQL(t)
+		db.Exec(t, "CREATE TABLE t (id int PRIMARY KEY, s varchar(10))", "INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+		code, stdout, stderr := runBin(db.URL, "--compression", "lz4")
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		if rows := readStream(t, []byte(stdout)); rows != 2 {
+			t.Errorf("%d rows in the stream", rows)
 		}
 	})
 	t.Run("bad compression", func(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/dbmig/dbmig/format"
 	"github.com/dbmig/dbmig/internal/command"
+	"github.com/dbmig/dbmig/readers/mysql"
 	"github.com/dbmig/dbmig/readers/postgres"
 )
 
@@ -23,8 +23,10 @@ key ranges at a time, and writes them as a dbmig stream (Arrow IPC segments) to
 stdout or to --output FILE. The stream feeds dbload, dbconvert or a file.
 
 SOURCE_DSN is a postgres:// or postgresql:// URL or a key=value string
-("host=db1 dbname=shop user=app"). Give the password in PGPASSWORD or
-~/.pgpass, not on the command line. Flags may go before or after SOURCE_DSN.
+("host=db1 dbname=shop user=app"), or a mysql:// URL
+(mysql://user@host:port/database, MariaDB too; go-sql-driver parameters such
+as ?tls=true pass through). Give the password in PGPASSWORD or ~/.pgpass
+(MYSQL_PWD for MySQL), not on the command line. Flags may go before or after SOURCE_DSN.
 Sizes take a unit: KB, MB, GB (powers of 1000) or KiB, MiB, GiB (of 1024).
 
 Examples:
@@ -32,6 +34,7 @@ Examples:
   dbextract --tables 'public.orders,public.order_items' --parallel 4 postgres://app@db1/shop | dbload --create postgres://app@db2/shop
   dbextract postgres://app@db1/shop --compression lz4 | dbload postgres://app@db2/shop --create
   dbextract -o shop.arrows --exclude 'audit.*' postgres://app@db1/shop
+  MYSQL_PWD=... dbextract mysql://app@db1:3306/shop > shop.arrows
 
 Use --compression lz4 or none on a pipe between processes on the same machine
 (it leaves CPU to the database servers); keep zstd for files and networks.
@@ -44,10 +47,11 @@ type env struct {
 	stdout, stderr io.Writer
 	isTerminal     func(any) bool
 	extract        func(context.Context, postgres.Config, *format.Writer) (postgres.Stats, error)
+	extractMySQL   extractMySQL
 }
 
 func newEnv(stdout, stderr io.Writer) *env {
-	return &env{stdout: stdout, stderr: stderr, isTerminal: command.IsTerminal, extract: postgres.Extract}
+	return &env{stdout: stdout, stderr: stderr, isTerminal: command.IsTerminal, extract: postgres.Extract, extractMySQL: mysql.Extract}
 }
 
 // run runs dbextract with args (args[0] is the program name).
@@ -173,7 +177,7 @@ func (e *env) action(c *cli.Context) error {
 		return err
 	}
 	if engine == command.EngineMySQL {
-		return errors.New("MySQL extraction is not built yet (issue #3)")
+		return e.actionMySQL(c, o)
 	}
 	if (o.output == "" || o.output == "-") && !o.force && e.isTerminal(e.stdout) {
 		return command.ErrStdoutTerminal

@@ -310,13 +310,6 @@ func TestDownstreamClosed(t *testing.T) {
 	}
 }
 
-func TestMySQLNotBuilt(t *testing.T) {
-	res := runExtract(t, runOpts{}, "mysql://app@db1/shop")
-	if res.code != 1 || res.stderr != "dbextract: MySQL extraction is not built yet (issue #3)\n" || res.called {
-		t.Errorf("exit %d, stderr %q", res.code, res.stderr)
-	}
-}
-
 func TestErrorsRedacted(t *testing.T) {
 	dsn := "postgres://app:hunter22@db1/shop"
 	fail := func(ctx context.Context, cfg postgres.Config, w *format.Writer) (postgres.Stats, error) {
