@@ -67,6 +67,7 @@ func createStatements(h format.Header, cols []format.Column, existsType func(sch
 		defs = append(defs, def)
 	}
 	stmts = append(stmts, fmt.Sprintf("CREATE TABLE %s (\n  %s\n)", ident(t.Schema, t.Name), strings.Join(defs, ",\n  ")))
+	stmts = append(stmts, onUpdateTriggers(h, cols)...)
 	// A serial sequence belongs to its column, as in the source.
 	for _, c := range cols {
 		if s := c.Sequence; s != nil && c.Identity == "" {
@@ -205,4 +206,33 @@ func tableOID(ctx context.Context, q querier, schema, name string) (uint32, erro
 
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// fieldOnUpdate is a PostgreSQL expression a conversion gives a column that
+// MySQL declared ON UPDATE (dbconvert --to postgres, docs/CONVERT.md).
+const fieldOnUpdate = "dbmig.pg.on_update"
+
+// onUpdateTriggers emulates MySQL's ON UPDATE CURRENT_TIMESTAMP: a BEFORE
+// UPDATE trigger sets the column when the row changed and the statement
+// did not set the column itself. It fires on updates only, so creating it
+// with the table does not touch the copied rows.
+func onUpdateTriggers(h format.Header, cols []format.Column) []string {
+	if h.Dialect() != "postgres" {
+		return nil
+	}
+	var stmts []string
+	for _, c := range cols {
+		expr, ok := c.Extra[fieldOnUpdate]
+		if !ok || expr == "" {
+			continue
+		}
+		name := h.Table.Name + "_" + c.Name + "_on_update"
+		col := ident(c.Name)
+		stmts = append(stmts,
+			fmt.Sprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $dbmig$\nBEGIN\n  IF NEW IS DISTINCT FROM OLD AND NEW.%s IS NOT DISTINCT FROM OLD.%s THEN\n    NEW.%s := %s;\n  END IF;\n  RETURN NEW;\nEND\n$dbmig$",
+				ident(h.Table.Schema, name), col, col, col, expr),
+			fmt.Sprintf("CREATE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+				ident(name), ident(h.Table.Schema, h.Table.Name), ident(h.Table.Schema, name)))
+	}
+	return stmts
 }
