@@ -7,7 +7,7 @@ BIN := bin
 # Packages whose concurrency the race detector checks.
 RACE_PKGS := ./format/ ./readers/... ./writers/... ./internal/testdb/ ./internal/command/
 
-.PHONY: build test test-unit lint deps demo bench fuzz clean
+.PHONY: build test test-unit lint deps demo bench bench-pg bench-mysql fuzz clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -29,10 +29,16 @@ lint:
 demo: deps build
 	@scripts/demo.sh
 
-# PG→PG on ../shared/bench's dataset (SCALE=1 by default): dbextract|dbload
-# against the raw binary COPY pipe and pgcopydb clone, in one run.
-bench: build
+# On ../shared/bench's dataset (SCALE=1 by default), in one run:
+# PG→PG dbextract|dbload against the raw binary COPY pipe and pgcopydb clone;
+# MariaDB→PG dbextract|dbconvert|dbload against pgloader.
+bench: bench-pg bench-mysql
+
+bench-pg: build
 	@scripts/bench.sh
+
+bench-mysql: build
+	@scripts/bench-mysql.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 60s ./format/
