@@ -282,6 +282,16 @@ func newAppender(k kind, b array.Builder, scale int) appender {
 			bb.Append(v.AsString())
 			return nil
 		}
+	case kUUID:
+		bb := b.(*array.FixedSizeBinaryBuilder)
+		return func(v *mysql.FieldValue) error {
+			u, err := parseUUID(v.AsString())
+			if err != nil {
+				return err
+			}
+			bb.Append(u[:])
+			return nil
+		}
 	}
 	panic(fmt.Sprintf("mysql: no appender for kind %d", k))
 }

@@ -250,3 +250,38 @@ func daysFromCivil(y, m, d int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
 }
+
+// parseUUID reads the 8-4-4-4-12 hex text form MariaDB prints for its uuid
+// type into the 16 bytes in the same order (RFC 4122, as PostgreSQL's uuid).
+func parseUUID(b []byte) ([16]byte, error) {
+	var u [16]byte
+	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
+		return u, fmt.Errorf("uuid %q is not in the 8-4-4-4-12 hex form", b)
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if b[i] == '-' {
+			i--
+			continue
+		}
+		hi, lo := unhex(b[i]), unhex(b[i+1])
+		if hi > 15 || lo > 15 {
+			return u, fmt.Errorf("uuid %q is not hexadecimal", b)
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, nil
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
+}

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,4 +133,19 @@ func FuzzParsers(f *testing.F) {
 		}
 		_, _ = parseBit(b)
 	})
+}
+
+func TestParseUUID(t *testing.T) {
+	u, err := parseUUID([]byte("123e4567-E89B-12d3-a456-426614174000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%x", u); got != "123e4567e89b12d3a456426614174000" {
+		t.Errorf("got %s", got)
+	}
+	for _, bad := range []string{"", "123e4567e89b12d3a456426614174000", "123e4567-e89b-12d3-a456-42661417400g", "123e4567-e89b-12d3-a456-4266141740000"} {
+		if _, err := parseUUID([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }

@@ -32,6 +32,7 @@ const (
 	kTime
 	kText
 	kBinary
+	kUUID // MariaDB uuid: text form parsed into 16 bytes
 )
 
 // Field metadata keys of MySQL columns (docs/TYPES-MYSQL.md).
@@ -45,13 +46,13 @@ const (
 
 // columnInfo is a column as information_schema.COLUMNS describes it.
 type columnInfo struct {
-	name, dataType, columnType   string
-	charset, collation           string
+	name, dataType, columnType    string
+	charset, collation            string
 	precision, scale, dtPrecision int64
-	nullable                     bool
-	def                          *string
-	extra, genExpr               string
-	jsonCheck                    bool // MariaDB: a json_valid(col) check makes a LONGTEXT a JSON column
+	nullable                      bool
+	def                           *string
+	extra, genExpr                string
+	jsonCheck                     bool // MariaDB: a json_valid(col) check makes a LONGTEXT a JSON column
 }
 
 // spatial types have no Arrow form; --unsupported=text reads them as WKT.
@@ -117,6 +118,10 @@ func mapType(c *columnInfo, quoted, unsupported string) (kind, arrow.DataType, s
 		return kText, arrow.BinaryTypes.String, "set", quoted, nil
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
 		return kBinary, arrow.BinaryTypes.Binary, "", quoted, nil
+	case "uuid": // MariaDB ≥ 10.7
+		return kUUID, &arrow.FixedSizeBinaryType{ByteWidth: 16}, "uuid", quoted, nil
+	case "inet4", "inet6": // MariaDB ≥ 10.10; the server's text form
+		return kText, arrow.BinaryTypes.String, "inet", quoted, nil
 	}
 	if unsupported != "text" {
 		return 0, nil, "", "", fmt.Errorf("type %s is not supported (read it as text with --unsupported=text, or leave the table out)", c.columnType)

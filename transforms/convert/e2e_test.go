@@ -50,3 +50,34 @@ func TestMariaDBToPostgres(t *testing.T) {
 	_ = rep.WriteText(&text)
 	t.Log(text.String())
 }
+
+// MariaDB's own uuid, inet4 and inet6 types map to PostgreSQL's uuid and inet.
+func TestMariaDBNativeTypesToPostgres(t *testing.T) {
+	my := testdb.MySQL(t)
+	my.Exec(t, "CREATE TABLE m (id int PRIMARY KEY, u uuid, a inet4, b inet6)",
+		"INSERT INTO m VALUES (1, '123e4567-e89b-12d3-a456-426614174000', '10.1.2.3', '2001:db8::1'), (2, 'FFFFFFFF-0000-0000-0000-000000000001', NULL, '::ffff:1.2.3.4'), (3, NULL, '0.0.0.0', NULL)")
+	var src bytes.Buffer
+	w := format.NewWriter(&src, format.WriterOptions{})
+	if _, err := mysql.Extract(context.Background(), mysql.Config{DSN: my.DSN}, w); err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := convertStream(t, Options{To: EnginePostgres, Schema: "s"}, src.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conn := loadPG(t, out)
+	types := pgTypes(t, conn, "s.m")
+	for c, w := range map[string]string{"u": "uuid", "a": "inet", "b": "inet"} {
+		if types[c] != w {
+			t.Errorf("column %s: %q, want %q", c, types[c], w)
+		}
+	}
+	got := strings.Join(pgText(t, conn, `SELECT id::text, coalesce(u::text, 'NULL'), coalesce(a::text, 'NULL'), coalesce(b::text, 'NULL') FROM s.m ORDER BY id`), ";")
+	want := "1|123e4567-e89b-12d3-a456-426614174000|10.1.2.3/32|2001:db8::1/128;2|ffffffff-0000-0000-0000-000000000001|NULL|::ffff:1.2.3.4/128;3|NULL|0.0.0.0/32|NULL" // inet::text always prints the mask
+	if got != want {
+		t.Errorf("rows\n got %q\nwant %q", got, want)
+	}
+}

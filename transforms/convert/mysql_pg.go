@@ -293,6 +293,12 @@ func (p *mysqlToPG) column(c format.Column) (format.Column, kernel, ColumnReport
 	case *arrow.BinaryType:
 		tt = "bytea"
 		rule(mt.base + " -> bytea")
+	case *arrow.FixedSizeBinaryType:
+		if c.Logical != "uuid" || dt.ByteWidth != 16 {
+			return out, nil, rep, fmt.Errorf("no PostgreSQL mapping for Arrow %s (logical %q)", c.Type, c.Logical)
+		}
+		tt = "uuid"
+		rule("uuid -> uuid")
 	case *arrow.StringType:
 		var err error
 		if tt, k, err = p.textColumn(c, mt, &out, &rep); err != nil {
@@ -324,6 +330,9 @@ func (p *mysqlToPG) textColumn(c format.Column, mt myType, out *format.Column, r
 		tt := fmt.Sprintf("numeric(%d,%d)", mt.arg(0, 10), mt.arg(1, 0))
 		rep.Rule = "decimal(p>38) -> " + tt + " (exact, carried as text)"
 		return tt, nil, nil
+	case "inet":
+		rep.Rule = mt.base + " -> inet"
+		return "inet", nil, nil
 	case "json":
 		out.Logical = "jsonb"
 		rep.Rule = "json -> jsonb (keys are reordered and duplicate keys dropped, as jsonb does)"
