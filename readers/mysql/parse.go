@@ -253,35 +253,38 @@ func daysFromCivil(y, m, d int64) int64 {
 
 // parseUUID reads the 8-4-4-4-12 hex text form MariaDB prints for its uuid
 // type into the 16 bytes in the same order (RFC 4122, as PostgreSQL's uuid).
+// Table-driven: it runs once per uuid value of a scan.
 func parseUUID(b []byte) ([16]byte, error) {
 	var u [16]byte
 	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
 		return u, fmt.Errorf("uuid %q is not in the 8-4-4-4-12 hex form", b)
 	}
-	j := 0
-	for i := 0; i < 36; i += 2 {
-		if b[i] == '-' {
-			i--
-			continue
-		}
-		hi, lo := unhex(b[i]), unhex(b[i+1])
-		if hi > 15 || lo > 15 {
-			return u, fmt.Errorf("uuid %q is not hexadecimal", b)
-		}
-		u[j] = hi<<4 | lo
-		j++
+	var bad byte
+	for j, i := range uuidHexAt {
+		hi, lo := hexValue[b[i]], hexValue[b[i+1]]
+		bad |= hi | lo
+		u[j] = hi<<4 | lo&15
+	}
+	if bad&0x80 != 0 {
+		return u, fmt.Errorf("uuid %q is not hexadecimal", b)
 	}
 	return u, nil
 }
 
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
+// uuidHexAt are the offsets of the 16 hex pairs in a uuid's text form.
+var uuidHexAt = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexValue maps a hex digit to its value and anything else to 0x80.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0x80
 	}
-	return 255
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
