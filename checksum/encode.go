@@ -3,6 +3,8 @@ package checksum
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -37,12 +39,99 @@ func Logical(f arrow.Field) string {
 // Hash is a 128-bit row hash.
 type Hash = xxh3.Uint128
 
+// sourceTypeKey is format.FieldSourceType: the declared type, which tells
+// char(n) (blank-padded) text and the width of a MySQL bit(n).
+const sourceTypeKey = "dbmig.source_type"
+
 // column is one bound column of a Hasher or KeyEncoder.
 type column struct {
 	index   int    // in the record batch
 	name    string // for messages
 	logical string // dbmig.logical: "json", "jsonb", "numeric" change the encoding
-	arr     arrow.Array
+	// Per-column rules of the top-level value (docs/CHECKSUM.md): trailing
+	// blanks of char(n) are not part of the value, a MySQL set is the list
+	// of its members, a MySQL bit(n) is its n binary digits.
+	padded   bool
+	set      bool
+	bitWidth int // > 0: a bit(n) column carried as an unsigned integer
+	arr      arrow.Array
+}
+
+// newColumn describes field i of schema.
+func newColumn(schema *arrow.Schema, i int) column {
+	f := schema.Field(i)
+	c := column{index: i, name: f.Name, logical: Logical(f)}
+	st, _ := f.Metadata.GetValue(sourceTypeKey)
+	st = strings.ToLower(strings.TrimSpace(st))
+	switch f.Type.ID() {
+	case arrow.STRING, arrow.LARGE_STRING:
+		c.padded = st == "bpchar" || st == "char" || st == "character" ||
+			strings.HasPrefix(st, "char(") || strings.HasPrefix(st, "character(") || strings.HasPrefix(st, "bpchar(")
+		c.set = c.logical == "set"
+	case arrow.UINT64, arrow.UINT32, arrow.UINT16, arrow.UINT8:
+		if c.logical == "bit" {
+			c.bitWidth = 64
+			if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(st, "bit("), ")")); err == nil && n > 0 && n <= 64 {
+				c.bitWidth = n
+			}
+		}
+	}
+	return c
+}
+
+// appendColumn appends the canonical encoding of the column's value in row.
+func appendColumn(b []byte, c *column, row int) []byte {
+	switch {
+	case c.arr.IsNull(row):
+	case c.padded || c.set:
+		var v string
+		switch a := c.arr.(type) {
+		case *array.String:
+			v = a.Value(row)
+		case *array.LargeString:
+			v = a.Value(row)
+		}
+		if c.padded {
+			v = strings.TrimRight(v, " ")
+		}
+		if !c.set {
+			return appendString(b, v, c.logical)
+		}
+		// A set is its members (MySQL forbids commas in them): as the
+		// text[] the conversion makes of it.
+		if v == "" {
+			return binary.AppendUvarint(append(b, tagList), 0)
+		}
+		b = binary.AppendUvarint(append(b, tagList), uint64(strings.Count(v, ",")+1))
+		for m := range strings.SplitSeq(v, ",") {
+			b = appendString(b, m, "")
+		}
+		return b
+	case c.bitWidth > 0:
+		// MySQL bit(n) is carried as an integer, PostgreSQL bit varying(n)
+		// as its digits: both are the n digits.
+		var digits [64]byte
+		v := bitValue(c.arr, row)
+		for k := 0; k < c.bitWidth; k++ {
+			digits[c.bitWidth-1-k] = '0' + byte(v>>k&1)
+		}
+		return appendString(b, string(digits[:c.bitWidth]), "")
+	}
+	return appendValue(b, c.arr, row, c.logical)
+}
+
+func bitValue(a arrow.Array, row int) uint64 {
+	switch a := a.(type) {
+	case *array.Uint64:
+		return a.Value(row)
+	case *array.Uint32:
+		return uint64(a.Value(row))
+	case *array.Uint16:
+		return uint64(a.Value(row))
+	case *array.Uint8:
+		return uint64(a.Value(row))
+	}
+	return 0
 }
 
 // Hasher encodes and hashes rows of record batches of one schema. It is not
@@ -62,7 +151,7 @@ func NewHasher(schema *arrow.Schema, columns []int) (*Hasher, error) {
 		if err := checkType(f.Type); err != nil {
 			return nil, fmt.Errorf("column %q: %w", f.Name, err)
 		}
-		h.cols = append(h.cols, column{index: i, name: f.Name, logical: Logical(f)})
+		h.cols = append(h.cols, newColumn(schema, i))
 	}
 	return h, nil
 }
@@ -80,8 +169,7 @@ func (h *Hasher) Bind(rec arrow.RecordBatch) {
 func (h *Hasher) Hash(row int) Hash {
 	b := h.buf[:0]
 	for i := range h.cols {
-		c := &h.cols[i]
-		b = appendValue(b, c.arr, row, c.logical)
+		b = appendColumn(b, &h.cols[i], row)
 	}
 	h.buf = b
 	return xxh3.Hash128(b)
@@ -90,8 +178,7 @@ func (h *Hasher) Hash(row int) Hash {
 // AppendRow appends the canonical encoding of row to b.
 func (h *Hasher) AppendRow(b []byte, row int) []byte {
 	for i := range h.cols {
-		c := &h.cols[i]
-		b = appendValue(b, c.arr, row, c.logical)
+		b = appendColumn(b, &h.cols[i], row)
 	}
 	return b
 }
@@ -99,8 +186,7 @@ func (h *Hasher) AppendRow(b []byte, row int) []byte {
 // AppendValue appends the canonical encoding of the value of the col-th
 // hashed column in row, for finding which columns of a row differ.
 func (h *Hasher) AppendValue(b []byte, col, row int) []byte {
-	c := &h.cols[col]
-	return appendValue(b, c.arr, row, c.logical)
+	return appendColumn(b, &h.cols[col], row)
 }
 
 // checkType reports whether values of type t can be encoded.
@@ -236,11 +322,19 @@ func appendValue(b []byte, a arrow.Array, i int, logical string) []byte {
 		return appendMicros(b, tagTime, tagTimeNS, int64(a.Value(i)), a.DataType().(*arrow.DurationType).Unit)
 	case *array.MonthDayNanoInterval:
 		v := a.Value(i)
+		if v.Months == 0 && v.Days == 0 {
+			// An interval of hours and less is a duration: MySQL time
+			// becomes such an interval in PostgreSQL.
+			return appendMicros(b, tagTime, tagTimeNS, v.Nanoseconds, arrow.Nanosecond)
+		}
 		return appendInterval(b, v.Months, v.Days, v.Nanoseconds)
 	case *array.MonthInterval:
 		return appendInterval(b, int32(a.Value(i)), 0, 0)
 	case *array.DayTimeInterval:
 		v := a.Value(i)
+		if v.Days == 0 {
+			return appendMicros(b, tagTime, tagTimeNS, int64(v.Milliseconds), arrow.Millisecond)
+		}
 		return appendInterval(b, 0, v.Days, int64(v.Milliseconds)*1e6)
 	case *array.Struct:
 		b = append(b, tagStruct)

@@ -57,7 +57,7 @@ func NewKeyEncoder(schema *arrow.Schema, key []int) (*KeyEncoder, error) {
 		if l := Logical(f); l == "numeric" || l == "json" || l == "jsonb" {
 			return nil, fmt.Errorf("key column %q: %s text cannot be compared as a key", f.Name, l)
 		}
-		k.cols = append(k.cols, column{index: i, name: f.Name, logical: Logical(f)})
+		k.cols = append(k.cols, newColumn(schema, i))
 	}
 	return k, nil
 }
@@ -77,6 +77,10 @@ func (k *KeyEncoder) Append(b []byte, row int) ([]byte, error) {
 		if c.arr.IsNull(row) {
 			return b, fmt.Errorf("key column %q is NULL", c.name)
 		}
+		if c.padded {
+			b = appendKeyBytes(b, keyText, []byte(strings.TrimRight(ValueText(c.arr, row), " ")))
+			continue
+		}
 		var err error
 		if b, err = appendKey(b, c.arr, row); err != nil {
 			return b, fmt.Errorf("key column %q: %w", c.name, err)
@@ -93,6 +97,9 @@ func (k *KeyEncoder) Texts(row int) []string {
 	out := make([]string, len(k.cols))
 	for i := range k.cols {
 		out[i] = ValueText(k.cols[i].arr, row)
+		if k.cols[i].padded {
+			out[i] = strings.TrimRight(out[i], " ")
+		}
 	}
 	return out
 }

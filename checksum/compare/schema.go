@@ -80,6 +80,11 @@ func describe(c format.Column, sameEngine bool) string {
 	if sameEngine && c.DeclaredType() != "" {
 		return c.DeclaredType()
 	}
+	// Bit strings: MySQL bit(n) (an integer) and PostgreSQL bit varying(n)
+	// (read as text) hold the same digits.
+	if st := strings.ToLower(c.SourceType); c.Logical == "bit" || strings.HasPrefix(st, "bit(") || strings.HasPrefix(st, "bit varying") {
+		return "bit string"
+	}
 	return valueClass(c.Type, c.Logical)
 }
 
@@ -98,6 +103,8 @@ func valueClass(t arrow.DataType, logical string) string {
 			return "json"
 		case "numeric":
 			return "exact number"
+		case "set":
+			return "list of text" // a MySQL set is its members (text[] in PostgreSQL)
 		}
 		return "text"
 	case arrow.BINARY, arrow.LARGE_BINARY, arrow.FIXED_SIZE_BINARY:
@@ -106,10 +113,11 @@ func valueClass(t arrow.DataType, logical string) string {
 		return "date"
 	case arrow.TIMESTAMP:
 		return "timestamp"
-	case arrow.TIME32, arrow.TIME64, arrow.DURATION:
-		return "time"
-	case arrow.INTERVAL_MONTH_DAY_NANO, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME:
-		return "interval"
+	case arrow.TIME32, arrow.TIME64, arrow.DURATION,
+		arrow.INTERVAL_MONTH_DAY_NANO, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME:
+		// One class: an interval without months and days equals a time
+		// (MySQL time becomes a PostgreSQL interval).
+		return "time or interval"
 	case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST:
 		return "list of " + valueClass(t.(arrow.ListLikeType).Elem(), logical)
 	}
@@ -121,6 +129,9 @@ func indexSet(t *Table) []string {
 	for _, ix := range t.Indexes {
 		if len(ix.Columns) == 0 {
 			continue // expression indexes do not translate between engines
+		}
+		if ix.Unique && slices.Equal(ix.Columns, t.PrimaryKey) {
+			continue // the primary key's own index: PostgreSQL lists it, MySQL does not
 		}
 		k := "(" + strings.Join(ix.Columns, ", ") + ")"
 		if ix.Unique {

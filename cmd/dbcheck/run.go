@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dbmig/dbmig/checksum/compare"
+	"github.com/dbmig/dbmig/checksum/mysql"
 	"github.com/dbmig/dbmig/checksum/postgres"
 	"github.com/dbmig/dbmig/checksum/streamfile"
 	"github.com/dbmig/dbmig/internal/command"
@@ -21,20 +22,24 @@ const usage = "compare two databases or dbmig streams and report the rows that d
 const description = `Compares A and B table by table: row counts, schema (columns, types,
 nullability, primary key, indexes, foreign keys) and rows, reporting the keys
 that are missing in B, extra in B, or changed (with the columns and both
-values). A and B are each a postgres:// URL or key=value DSN, a stream file
-written by dbextract, or "-" for a stream on stdin.
+values). A and B are each a postgres:// URL or key=value DSN, a mysql:// or
+mariadb:// URL (password from MYSQL_PWD when the URL has none), a stream
+file written by dbextract, or "-" for a stream on stdin.
 
 Both sides cut each table into the same primary-key ranges, compare an
 order-independent digest per range, and split only the ranges that differ,
 down to rows. Between two PostgreSQL servers of one major version (14 or
-later) the digests are computed in the servers (pushdown); otherwise rows
-are streamed from both sides at once and hashed here (stream).
+later), or two MySQL (or MariaDB) servers of one release series, the
+digests are computed in the servers (pushdown); otherwise rows are streamed
+from both sides at once and hashed here (stream), in an encoding where a
+value equals its converted form (MySQL to PostgreSQL after dbconvert).
 
 Examples:
   dbcheck postgres://app@db1/shop postgres://app@db2/shop
   dbcheck --json --tables public.orders postgres://app@db1/shop postgres://app@db2/shop
   dbextract postgres://app@db1/shop | dbcheck postgres://app@db2/shop -
   dbcheck snap-monday.arrows snap-tuesday.arrows
+  MYSQL_PWD=... dbcheck mysql://app@old/shop postgres://app@new/shop
   dbcheck --live 30s --max-rows-per-sec 200000 postgres://prod/shop postgres://replica/shop
 
 Exit status, as diff(1): 0 equal, 1 differences found, 2 trouble.`
@@ -72,7 +77,7 @@ func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "json", Usage: "write the report as one JSON document"},
 		&cli.GenericFlag{Name: "mode", Value: command.NewChoice(compare.ModeAuto, compare.ModeAuto, compare.ModePushdown, compare.ModeStream), EnvVars: env("MODE"),
-			Usage: "compute range digests `MODE`: auto, pushdown (in the databases, PostgreSQL 14+ on both sides) or stream (rows hashed here)"},
+			Usage: "compute range digests `MODE`: auto, pushdown (in the databases: PostgreSQL 14+, or MySQL, on both sides) or stream (rows hashed here)"},
 		&cli.StringSliceFlag{Name: "tables", Aliases: []string{"t"}, EnvVars: env("TABLES"),
 			Usage: "compare only these `TABLES`: schema.table or table, * matches anything; comma list, repeatable (default: all)"},
 		&cli.StringSliceFlag{Name: "exclude", Aliases: []string{"T"}, EnvVars: env("EXCLUDE"),
@@ -188,7 +193,12 @@ func (e *env) open(ctx context.Context, arg, which, where string, cfg compare.Co
 		return nil, err
 	}
 	if engine == command.EngineMySQL {
-		return nil, fmt.Errorf("%s: MySQL sides are not built yet (dbcheck compares PostgreSQL databases and streams)", which)
+		// The password comes from the URL or MYSQL_PWD (readers/mysql.ParseDSN).
+		s, err := mysql.Open(ctx, mysql.Config{DSN: arg, Where: where, Name: which + " " + command.Redact(arg), Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", which, err)
+		}
+		return s, nil
 	}
 	s, err := postgres.Open(ctx, postgres.Config{DSN: arg, Where: where, Name: which + " " + command.Redact(arg), Logger: cfg.Logger})
 	if err != nil {

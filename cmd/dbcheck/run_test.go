@@ -72,7 +72,7 @@ func TestExitStatus(t *testing.T) {
 		err  string
 	}{
 		{[]string{dbA.DSN}, "want two arguments"},
-		{[]string{"mysql://u@h/db", dbB.DSN}, "MySQL sides are not built yet"},
+		{[]string{"mysql://u:hunter22@127.0.0.1:1/db", dbB.DSN}, "connection refused"},
 		{[]string{"postgres://app:hunter22@127.0.0.1:1/x", dbB.DSN}, "connection refused"},
 		{[]string{"--mode", "fast", dbA.DSN, dbB.DSN}, "want auto, pushdown or stream"},
 		{[]string{"no-such.arrows", dbB.DSN}, "no-such.arrows"},
@@ -81,5 +81,25 @@ func TestExitStatus(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, tc.err) || strings.Contains(errs, "hunter22") {
 			t.Errorf("%q: exit %d, stderr %q", tc.args, code, errs)
 		}
+	}
+}
+
+// mysql:// URLs work on either side; two MySQL servers compare by pushdown.
+func TestMySQLSides(t *testing.T) {
+	ma, mb := testdb.MySQL(t), testdb.MySQL(t)
+	if ma.URL == "" || mb.URL == "" {
+		t.Skip("the MySQL test server has no URL (unix socket)")
+	}
+	for _, m := range []*testdb.MySQLDB{ma, mb} {
+		m.Exec(t, "CREATE TABLE t (id int PRIMARY KEY, v varchar(10))", "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+	}
+	code, out, errs := runCheck(t, ma.URL, mb.URL)
+	if code != 0 || !strings.Contains(out, ": equal (rows A 3, B 3; pushdown") || errs != "" {
+		t.Errorf("equal: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	mb.Exec(t, "UPDATE t SET v = 'B' WHERE id = 2")
+	code, out, errs = runCheck(t, "--mode", "stream", ma.URL, mb.URL)
+	if code != 1 || !strings.Contains(out, "id=2  changed     v       b  B") || errs != "" {
+		t.Errorf("different: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }

@@ -64,6 +64,9 @@ func selected(id format.TableID, include, exclude []string) bool {
 	return in
 }
 
+// errNoTables is discover's error when no table matches the patterns.
+var errNoTables = errors.New("no tables match (check --tables and --exclude)")
+
 // discover lists the selected base tables of database and reads their
 // definitions.
 func discover(ctx context.Context, conn *sql.Conn, cfg *Config, flavor, database string) ([]*table, error) {
@@ -95,7 +98,7 @@ ORDER BY TABLE_NAME`, database)
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
 	if len(tables) == 0 {
-		return nil, errors.New("no tables match (check --tables and --exclude)")
+		return nil, errNoTables
 	}
 	checks, err := readChecks(ctx, conn, flavor, database)
 	if err != nil {
