@@ -483,11 +483,19 @@ func ParseHeader(md arrow.Metadata) (Header, error) {
 		if h.Chunk.Count > 0 && h.Chunk.Index >= h.Chunk.Count {
 			return h, fmt.Errorf("chunk index %d is not below chunk count %d", h.Chunk.Index, h.Chunk.Count)
 		}
+	case KindChange:
+		if h.Table.Name == "" {
+			return h, fmt.Errorf("change segment has no %s", KeyTable)
+		}
+	case KindCheckpoint:
+		if _, err := CheckpointOf(h); err != nil {
+			return h, err
+		}
 	case KindTrailer, KindCatalog:
 	case "":
 		return h, fmt.Errorf("schema metadata has no %s", KeyKind)
 	default:
-		return h, fmt.Errorf("unknown segment kind %q (this program reads %q, %q and %q)", h.Kind, KindSnapshot, KindCatalog, KindTrailer)
+		return h, fmt.Errorf("unknown segment kind %q (this program reads %q, %q, %q, %q and %q)", h.Kind, KindSnapshot, KindCatalog, KindChange, KindCheckpoint, KindTrailer)
 	}
 	return h, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"github.com/dbmig/dbmig/internal/testdb"
 )
 
 // TestMain clears the environment variables the flags read, so that a
@@ -16,5 +18,5 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(m.Run())
+	os.Exit(testdb.Main(m)) // stops the servers the MySQL tests start
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"sync/atomic"
 	"time"
@@ -66,7 +65,7 @@ func (e *env) app() *cli.App {
 		Usage:       usage,
 		UsageText:   "dbload [flags] TARGET_DSN < stream",
 		Description: description,
-		Flags:       append(flags(), command.CommonFlags()...),
+		Flags:       append(append(flags(), applyFlags()...), command.CommonFlags()...),
 		Writer:      e.stdout,
 		ErrWriter:   e.stderr,
 		Action:      e.action,
@@ -137,8 +136,9 @@ func (e *env) action(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	load := e.load
 	if engine == command.EngineMySQL {
-		return errors.New("MySQL loading is not built yet (issue #3)")
+		load = e.loadMySQL // mysql.go
 	}
 	if (o.input == "" || o.input == "-") && e.isTerminal(e.stdin) {
 		return command.Usagef("no input: pipe a stream into dbload or give --input FILE")
@@ -161,6 +161,9 @@ func (e *env) action(c *cli.Context) error {
 	if _, err := in.Peek(1); err == io.EOF {
 		_, err = format.NewReader(in, ropts).Next()
 		return err
+	}
+	if c.Bool("apply") {
+		return e.apply(c, o, in, ropts) // apply.go: a change stream from dbcdc
 	}
 
 	// In a pipeline the upstream command draws the bar (dbextract knows
@@ -190,7 +193,7 @@ func (e *env) action(c *cli.Context) error {
 			command.SetMemoryBudget(64<<20 + int64(max(o.cfg.Parallel, 1)+1)*48<<20)
 		}
 	}
-	st, err := e.load(c.Context, o.cfg, format.NewReader(in, ropts))
+	st, err := load(c.Context, o.cfg, format.NewReader(in, ropts))
 	bar.Finish()
 	if err != nil {
 		// A *format.StreamError already names segment and byte offset.

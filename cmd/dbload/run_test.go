@@ -266,13 +266,6 @@ func TestMaxMessageSize(t *testing.T) {
 	}
 }
 
-func TestMySQLNotBuilt(t *testing.T) {
-	res := runLoad(t, runOpts{}, "mysql://app@db2/shop", "--create")
-	if res.code != 1 || res.stderr != "dbload: MySQL loading is not built yet (issue #3)\n" || res.called {
-		t.Errorf("exit %d, stderr %q", res.code, res.stderr)
-	}
-}
-
 func TestErrorsRedacted(t *testing.T) {
 	dsn := "host=db2 user=app password=hunter22 dbname=shop"
 	fail := func(ctx context.Context, cfg postgres.Config, r *format.Reader) (postgres.Stats, error) {

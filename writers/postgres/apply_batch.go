@@ -1,0 +1,561 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dbmig/dbmig/format"
+	"github.com/dbmig/dbmig/internal/pgcatalog"
+	"github.com/dbmig/dbmig/internal/pgcodec"
+	"github.com/jackc/pgx/v5"
+)
+
+// applyGroup applies units in one target transaction with the checkpoint.
+func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
+	last := group[len(group)-1]
+	var rows, txs int64
+	var live []*unit
+	for _, u := range group {
+		rows += u.rows
+		txs += u.cp.Transactions
+		if u.cp.Phase == format.PhaseCommit && u.lsn <= a.applied {
+			a.stats.Skipped += u.rows // the whole group is in the target already
+			continue
+		}
+		live = append(live, u)
+	}
+	if last.lsn <= a.applied && len(live) == 0 {
+		return nil
+	}
+	tx, err := a.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit: a no-op
+	// Per table, the runs of segments in stream order; a run ends where the
+	// table's columns change.
+	type run struct {
+		segs []*changeSeg
+	}
+	var order []string
+	runs := map[string][]*run{}
+	for _, u := range live {
+		for _, s := range u.segs {
+			key := s.h.Table.Schema + "." + s.h.Table.Name
+			rs := runs[key]
+			if len(rs) == 0 {
+				order = append(order, key)
+			}
+			if len(rs) == 0 || !sameColumns(rs[len(rs)-1].segs[0].schema, s.schema) {
+				rs = append(rs, &run{})
+				runs[key] = rs
+			}
+			rs[len(rs)-1].segs = append(rs[len(rs)-1].segs, s)
+		}
+	}
+	for _, key := range order {
+		for _, r := range runs[key] {
+			if err := a.applyRun(ctx, tx, r.segs); err != nil {
+				return err
+			}
+		}
+	}
+	lsn := max(last.lsn, a.applied)
+	var commitTime *time.Time
+	if !last.cp.CommitTime.IsZero() {
+		commitTime = &last.cp.CommitTime
+	}
+	if _, err := tx.Exec(ctx, `UPDATE dbmig.cdc_checkpoints SET lsn = $2::pg_lsn, commit_time = coalesce($3, commit_time), applied_at = now() WHERE feed = $1`,
+		a.feed, formatLSN(lsn), commitTime); err != nil {
+		return fmt.Errorf("record checkpoint %s: %w", formatLSN(lsn), err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit changes up to %s: %w", formatLSN(lsn), err)
+	}
+	a.applied = lsn
+	a.stats.Commits++
+	a.stats.Changes += rows
+	a.stats.Transactions += txs
+	a.stats.LSN = formatLSN(lsn)
+	if err := a.writeAck(last.cp.CommitTime); err != nil {
+		return err
+	}
+	if a.cfg.OnApplied != nil {
+		g := AppliedGroup{LSN: formatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.cp.Phase == format.PhaseHeartbeat}
+		if !last.cp.CommitTime.IsZero() {
+			g.Lag = time.Since(last.cp.CommitTime)
+		} else if !last.cp.SourceTime.IsZero() {
+			g.Lag = time.Since(last.cp.SourceTime)
+		}
+		a.cfg.OnApplied(g)
+	}
+	return nil
+}
+
+func (a *applier) writeAck(commit time.Time) error {
+	if a.cfg.AckFile == "" {
+		return nil
+	}
+	err := writeAckFile(a.cfg.AckFile, Applied{Feed: a.feed, Found: true, LSN: formatLSN(a.applied), SnapshotID: a.snapID, SnapshotDone: true, CommitTime: commit})
+	if err != nil {
+		return fmt.Errorf("write ack file %s: %w", a.cfg.AckFile, err)
+	}
+	return nil
+}
+
+// applyTarget is a target table prepared for one version of its stream
+// columns.
+type applyTarget struct {
+	id       format.TableID
+	oid      uint32
+	cols     []int    // stream table column index of each staged column
+	names    []string // quoted target names of the staged columns
+	keys     []int    // staged positions of the key columns
+	keyCols  []int    // stream table column index of each key column
+	enc      *pgcodec.Encoder
+	stage    string // temp table name, quoted
+	copySQL  string
+	deleteSQ string
+	upsertSQ string
+	updateSQ string        // one round of updates that keep unchanged values; "" when only key columns
+	schema   *arrow.Schema // staged batch schema
+}
+
+// prepareTarget matches a change segment's columns to the target table.
+// Columns the target lacks were added at the source (ALTER TABLE ADD
+// COLUMN; pgoutput sends no DDL, only the new column set) and are added
+// here; any other difference is DDL apply cannot follow.
+func (a *applier) prepareTarget(ctx context.Context, tx pgx.Tx, s *changeSeg) (*applyTarget, error) {
+	key := s.h.Table.Schema + "\x00" + s.h.Table.Name + "\x00" + fingerprint(s.schema)
+	if t := a.targets[key]; t != nil {
+		return t, nil
+	}
+	id := s.h.Table
+	pos := "segment " + strconv.Itoa(s.index)
+	if len(s.batches) > 0 {
+		pos = "LSN " + formatLSN(uint64(s.batches[0].Column(1).(*array.Int64).Value(0)))
+	}
+	ddlErr := func(f string, args ...any) error {
+		return fmt.Errorf("table %s at %s: %s: apply cannot follow this DDL (--on-ddl=skip applies the columns both sides have)", id, pos, fmt.Sprintf(f, args...))
+	}
+	oid, err := tableOID(ctx, tx, id.Schema, id.Name)
+	if err != nil {
+		return nil, err
+	}
+	if oid == 0 {
+		return nil, fmt.Errorf("table %s (changes at %s) does not exist in the target", id, pos)
+	}
+	cat, err := pgcatalog.Columns(ctx, tx, []uint32{oid})
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]pgcatalog.Column{}
+	for _, c := range cat[oid] {
+		byName[c.Name] = c
+	}
+	inStream := map[string]bool{}
+	for _, c := range s.cols {
+		inStream[c.Name] = true
+		tc, ok := byName[c.Name]
+		if !ok {
+			typ := c.DeclaredType()
+			if s.h.Dialect() != "postgres" || typ == "" {
+				return nil, ddlErr("column %s is new, and its type is not in PostgreSQL's terms", c.Name)
+			}
+			a.cfg.Logger.Info("adding a column the source added", "table", id.String(), "column", c.Name, "type", typ, "at", pos)
+			if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", ident(id.Schema, id.Name), ident(c.Name), typ)); err != nil {
+				return nil, fmt.Errorf("table %s: add column %s: %w", id, c.Name, err)
+			}
+			continue
+		}
+		if s.h.Dialect() == "postgres" && c.SourceType != "" && tc.Declared != c.DeclaredType() && a.cfg.OnDDL == "stop" {
+			return nil, ddlErr("column %s is %s at the source, %s in the target", c.Name, c.DeclaredType(), tc.Declared)
+		}
+	}
+	for _, tc := range cat[oid] {
+		if !inStream[tc.Name] && tc.Generated == "" && a.cfg.OnDDL == "stop" {
+			return nil, ddlErr("the source no longer sends column %s (dropped or renamed)", tc.Name)
+		}
+	}
+	if cat, err = pgcatalog.Columns(ctx, tx, []uint32{oid}); err != nil {
+		return nil, err
+	}
+	for _, c := range cat[oid] {
+		byName[c.Name] = c
+	}
+	var pk []string
+	if err := tx.QueryRow(ctx, `
+SELECT coalesce(ARRAY(SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(n, o)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+                      WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.o)::text[], '{}')`, oid).Scan(&pk); err != nil {
+		return nil, err
+	}
+	if len(pk) == 0 {
+		return nil, fmt.Errorf("table %s has no primary key in the target: applying changes needs one", id)
+	}
+	t := &applyTarget{id: id, oid: oid}
+	var oids []uint32
+	for _, c := range cat[oid] {
+		oids = append(oids, c.TypeOID)
+	}
+	types, err := pgcatalog.LoadTypes(ctx, tx, oids)
+	if err != nil {
+		return nil, err
+	}
+	var fields []arrow.Field
+	var targets []pgcodec.Type
+	var defs []string
+	for i, c := range s.cols {
+		tc, ok := byName[c.Name]
+		if !ok || tc.Generated != "" {
+			continue
+		}
+		ct, err := types.Codec(tc.TypeOID, tc.Typmod)
+		if err != nil {
+			return nil, fmt.Errorf("table %s column %s: %w", id, c.Name, err)
+		}
+		for _, k := range pk {
+			if k == c.Name {
+				t.keys = append(t.keys, len(t.cols))
+			}
+		}
+		t.cols = append(t.cols, i)
+		t.names = append(t.names, ident(c.Name))
+		f := s.schema.Field(format.ChangeColumns + i)
+		fields = append(fields, arrow.Field{Name: f.Name, Type: f.Type, Nullable: true, Metadata: f.Metadata})
+		targets = append(targets, ct)
+		defs = append(defs, ident(c.Name)+" "+tc.Declared)
+	}
+	if len(t.keys) != len(pk) {
+		return nil, fmt.Errorf("table %s: the stream lacks a primary key column of the target (%s)", id, strings.Join(pk, ", "))
+	}
+	for _, k := range t.keys {
+		t.keyCols = append(t.keyCols, t.cols[k])
+	}
+	fields = append(fields, arrow.Field{Name: "dbmig_op", Type: arrow.PrimitiveTypes.Int32},
+		arrow.Field{Name: "dbmig_keep", Type: arrow.BinaryTypes.String, Nullable: true})
+	targets = append(targets, pgcodec.Type{OID: 23, Name: "int4", Typmod: -1}, pgcodec.Type{OID: 25, Name: "text", Typmod: -1})
+	defs = append(defs, "dbmig_op int4", "dbmig_keep text")
+	t.schema = arrow.NewSchema(fields, nil)
+	if t.enc, err = pgcodec.NewEncoder(t.schema, targets); err != nil {
+		return nil, fmt.Errorf("table %s: %w", id, err)
+	}
+	t.stage = ident(fmt.Sprintf("dbmig_stage_%d_%d", oid, len(a.targets)))
+	if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s)", t.stage, strings.Join(defs, ", "))); err != nil {
+		return nil, fmt.Errorf("table %s: create staging table: %w", id, err)
+	}
+	t.copySQL = fmt.Sprintf("COPY %s (%s, dbmig_op, dbmig_keep) FROM STDIN (FORMAT binary)", t.stage, strings.Join(t.names, ", "))
+	var on []string
+	for _, k := range t.keys {
+		on = append(on, fmt.Sprintf("t.%s = s.%s", t.names[k], t.names[k]))
+	}
+	target := ident(id.Schema, id.Name)
+	t.deleteSQ = fmt.Sprintf("DELETE FROM %s t USING %s s WHERE s.dbmig_op = -1 AND %s", target, t.stage, strings.Join(on, " AND "))
+	var set []string
+	var conflict []string
+	for i, n := range t.names {
+		isKey := false
+		for _, k := range t.keys {
+			isKey = isKey || k == i
+		}
+		if isKey {
+			conflict = append(conflict, n)
+		} else {
+			set = append(set, n+" = EXCLUDED."+n)
+		}
+	}
+	action := "DO NOTHING"
+	if len(set) > 0 {
+		action = "DO UPDATE SET " + strings.Join(set, ", ")
+	}
+	cols := strings.Join(t.names, ", ")
+	t.upsertSQ = fmt.Sprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s WHERE dbmig_op = 0 ON CONFLICT (%s) %s",
+		target, cols, cols, t.stage, strings.Join(conflict, ", "), action)
+	var keepSet []string
+	for j, n := range t.names {
+		if !slices.Contains(t.keys, j) {
+			keepSet = append(keepSet, fmt.Sprintf("%s = CASE WHEN substr(s.dbmig_keep, %d, 1) = '1' THEN t.%s ELSE s.%s END", n, j+1, n, n))
+		}
+	}
+	if len(keepSet) > 0 {
+		t.updateSQ = fmt.Sprintf("UPDATE %s t SET %s FROM %s s WHERE s.dbmig_op = $1 AND %s", target, strings.Join(keepSet, ", "), t.stage, strings.Join(on, " AND "))
+	}
+	a.targets[key] = t
+	return t, nil
+}
+
+func fingerprint(s *arrow.Schema) string {
+	var b strings.Builder
+	for _, f := range s.Fields() {
+		b.WriteString(f.Name)
+		b.WriteByte(0)
+		b.WriteString(f.Type.String())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// applyStep is one staged row: a row image of the run (row g of the run, its
+// after or before image) and what to do with it: -1 delete the key, 0
+// upsert the whole row, r >= 1 the r-th update in a row of updates that left
+// columns out (unchanged TOAST values, which keep the target's value: keep
+// has '1' at those staged columns).
+type applyStep struct {
+	g      int32
+	before bool
+	op     int32
+	keep   string
+}
+
+// applyRun collapses one table's changes per key and applies the result:
+// one COPY into the staging table, then a DELETE, an upsert, and an UPDATE
+// per round of updates that left columns out.
+func (a *applier) applyRun(ctx context.Context, tx pgx.Tx, segs []*changeSeg) error {
+	t, err := a.prepareTarget(ctx, tx, segs[0])
+	if err != nil {
+		return err
+	}
+	var batches []arrow.RecordBatch
+	for _, s := range segs {
+		batches = append(batches, s.batches...)
+	}
+	ntab := len(segs[0].cols)
+	state := map[string][]applyStep{}
+	var order []string
+	truncated := false
+	var kb []byte
+	keyOf := func(b arrow.RecordBatch, row int, base int) (string, bool) {
+		kb = kb[:0]
+		for _, c := range t.keyCols {
+			col := b.Column(base + c)
+			if col.IsNull(row) {
+				return "", false
+			}
+			v := col.ValueStr(row)
+			kb = binary.AppendUvarint(kb, uint64(len(v)))
+			kb = append(kb, v...)
+		}
+		return string(kb), true
+	}
+	put := func(k string, chain []applyStep) {
+		if _, ok := state[k]; !ok {
+			order = append(order, k)
+		}
+		state[k] = chain
+	}
+	var g int32
+	keep := make([]byte, len(t.cols))
+	for _, b := range batches {
+		ops := b.Column(0).(*array.String)
+		commit := b.Column(2).(*array.Int64)
+		unch := b.Column(5).(*array.Binary)
+		before := b.Column(6).(*array.String)
+		after, beforeBase := format.ChangeColumns, format.ChangeColumns+ntab
+		for row := 0; row < int(b.NumRows()); row, g = row+1, g+1 {
+			if uint64(commit.Value(row)) < a.applied {
+				a.stats.Skipped++
+				continue
+			}
+			where := func() string {
+				return fmt.Sprintf("table %s at LSN %s", t.id, formatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
+			}
+			switch op := ops.Value(row); op {
+			case format.OpTruncate:
+				clear(state)
+				order = order[:0]
+				truncated = true
+			case format.OpDelete:
+				k, ok := keyOf(b, row, beforeBase)
+				if !ok {
+					return fmt.Errorf("%s: a delete without its key (REPLICA IDENTITY NOTHING?)", where())
+				}
+				put(k, []applyStep{{g: g, before: true, op: -1}})
+			case format.OpInsert, format.OpUpdate:
+				k, ok := keyOf(b, row, after)
+				if !ok {
+					return fmt.Errorf("%s: an %s without its key", where(), op)
+				}
+				var mask []byte
+				if !unch.IsNull(row) {
+					mask = unch.Value(row)
+				}
+				partial := false
+				for j, c := range t.cols {
+					keep[j] = '0'
+					if c/8 < len(mask) && mask[c/8]&(1<<(c%8)) != 0 {
+						keep[j] = '1'
+						partial = true
+					}
+				}
+				if op == format.OpUpdate && !before.IsNull(row) {
+					if old, ok := keyOf(b, row, beforeBase); ok && old != k {
+						if partial {
+							return fmt.Errorf("%s: an update changed the key and did not send unchanged TOAST values: the target cannot know them (move such rows with a delete and an insert)", where())
+						}
+						put(old, []applyStep{{g: g, before: true, op: -1}})
+					}
+				}
+				if !partial {
+					put(k, []applyStep{{g: g, op: 0}})
+					continue
+				}
+				chain := state[k]
+				if len(chain) > 0 && chain[0].op == -1 {
+					chain = nil // updated after a delete: nothing to keep
+				}
+				round := int32(1)
+				if n := len(chain); n > 0 && chain[n-1].op > 0 {
+					round = chain[n-1].op + 1
+				}
+				put(k, append(chain, applyStep{g: g, op: round, keep: string(keep)}))
+			default:
+				return fmt.Errorf("%s: unknown operation %q", where(), op)
+			}
+		}
+	}
+	if truncated {
+		// DELETE, not TRUNCATE: TRUNCATE refuses a table other tables
+		// reference, foreign key triggers or not.
+		if _, err := tx.Exec(ctx, "DELETE FROM "+ident(t.id.Schema, t.id.Name)); err != nil {
+			return fmt.Errorf("table %s: truncate: %w", t.id, err)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var steps []applyStep
+	rounds := int32(0)
+	for _, k := range order {
+		for _, s := range state[k] {
+			steps = append(steps, s)
+			rounds = max(rounds, s.op)
+		}
+	}
+	recs := stageBatches(t, batches, ntab, steps)
+	i := 0
+	cr := t.enc.Reader(func() (arrow.RecordBatch, error) {
+		if i == len(recs) {
+			return nil, io.EOF
+		}
+		r := recs[i]
+		recs[i] = nil // the COPY reader releases it
+		i++
+		return r, nil
+	})
+	_, err = tx.Conn().PgConn().CopyFrom(ctx, cr, t.copySQL)
+	if cerr := cr.Close(); err == nil {
+		err = cerr
+	}
+	for _, r := range recs {
+		if r != nil {
+			r.Release()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("table %s: copy changes to the staging table: %w", t.id, err)
+	}
+	if _, err := tx.Exec(ctx, t.deleteSQ); err != nil {
+		return fmt.Errorf("table %s: apply deletes: %w", t.id, err)
+	}
+	if _, err := tx.Exec(ctx, t.upsertSQ); err != nil {
+		return fmt.Errorf("table %s: apply inserts and updates: %w", t.id, err)
+	}
+	for r := int32(1); r <= rounds; r++ {
+		if t.updateSQ == "" {
+			break
+		}
+		if _, err := tx.Exec(ctx, t.updateSQ, r); err != nil {
+			return fmt.Errorf("table %s: apply updates keeping unchanged values: %w", t.id, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, "TRUNCATE "+t.stage); err != nil {
+		return fmt.Errorf("table %s: empty the staging table: %w", t.id, err)
+	}
+	return nil
+}
+
+// stageBatches cuts the staged rows out of the run's batches without
+// copying values: sorted by batch, image and row, contiguous rows are one
+// slice, projected on the staged columns, with the op and keep columns.
+func stageBatches(t *applyTarget, batches []arrow.RecordBatch, ntab int, steps []applyStep) []arrow.RecordBatch {
+	slices.SortFunc(steps, func(x, y applyStep) int {
+		if x.before != y.before {
+			if x.before {
+				return 1
+			}
+			return -1
+		}
+		return int(x.g - y.g)
+	})
+	starts := make([]int32, len(batches)+1)
+	for i, b := range batches {
+		starts[i+1] = starts[i] + int32(b.NumRows())
+	}
+	var out []arrow.RecordBatch
+	mem := memory.DefaultAllocator
+	for i := 0; i < len(steps); {
+		s := steps[i]
+		bi, _ := slices.BinarySearch(starts, s.g+1)
+		bi--
+		// The run: following steps of the same image in the same batch at
+		// consecutive rows.
+		j := i + 1
+		for j < len(steps) && steps[j].before == s.before && steps[j].g == steps[j-1].g+1 && steps[j].g < starts[bi+1] {
+			j++
+		}
+		b := batches[bi]
+		lo, hi := int64(s.g-starts[bi]), int64(steps[j-1].g-starts[bi]+1)
+		base := format.ChangeColumns
+		if s.before {
+			base += ntab
+		}
+		cols := make([]arrow.Array, 0, len(t.cols)+2)
+		for _, c := range t.cols {
+			cols = append(cols, array.NewSlice(b.Column(base+c), lo, hi))
+		}
+		ob := array.NewInt32Builder(mem)
+		kb := array.NewStringBuilder(mem)
+		for _, st := range steps[i:j] {
+			ob.Append(st.op)
+			if st.keep == "" {
+				kb.AppendNull()
+			} else {
+				kb.Append(st.keep)
+			}
+		}
+		cols = append(cols, ob.NewArray(), kb.NewArray())
+		ob.Release()
+		kb.Release()
+		out = append(out, array.NewRecordBatch(t.schema, cols, hi-lo))
+		for _, c := range cols {
+			c.Release()
+		}
+		i = j
+	}
+	return out
+}
+
+// LSNs travel as "X/Y" (hex high and low 32 bits).
+func parseLSN(s string) (uint64, error) {
+	hi, lo, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, fmt.Errorf("%q is not an LSN", s)
+	}
+	h, err1 := strconv.ParseUint(hi, 16, 32)
+	l, err2 := strconv.ParseUint(lo, 16, 32)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("%q is not an LSN", s)
+	}
+	return h<<32 | l, nil
+}
+
+func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, uint32(v)) }
