@@ -42,7 +42,7 @@ const FieldBeforeOf = "dbmig.before_of"
 // named "dbmig.before." + the column's name.
 const (
 	ChangeOp         = "dbmig.op"          // utf8: one of the Op* values
-	ChangeLSN        = "dbmig.lsn"         // int64: source position of the change (PostgreSQL: WAL LSN)
+	ChangeLSN        = "dbmig.lsn"         // int64: source position of the change (PostgreSQL: WAL LSN; MySQL: binlog file number<<32 | offset, see docs/FORMAT.md)
 	ChangeCommitLSN  = "dbmig.commit_lsn"  // int64: end position of the transaction's commit; checkpoints compare against it
 	ChangeXID        = "dbmig.xid"         // int64: source transaction id
 	ChangeCommitTime = "dbmig.commit_time" // timestamp(us, UTC): the transaction's commit time at the source

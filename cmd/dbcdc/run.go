@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,6 +24,11 @@ by whole source transactions, each group followed by a checkpoint. dbload
 --apply applies it. With --snapshot, a slot is created with an exported
 snapshot, the tables are extracted in it, and the changes follow from the
 slot's consistent point: no gap, no overlap.
+
+A mysql:// or mariadb:// SOURCE_DSN reads the binlog instead (ROW format, FULL
+row image and row metadata); the password comes from the URL or MYSQL_PWD.
+With --snapshot, the snapshot's binlog position is where the changes start;
+a rerun resumes right after the position the target recorded.
 
 The slot is confirmed only up to what the target has durably applied, read
 from --ack-from (the target's DSN, or the file dbload --ack-file writes);
@@ -69,14 +73,16 @@ func (e *env) app() *cli.App {
 func flags() []cli.Flag {
 	env := func(name string) []string { return []string{"DBCDC_" + name} }
 	return []cli.Flag{
-		&cli.StringFlag{Name: "slot", EnvVars: env("SLOT"), Usage: "logical replication slot `NAME` (required)"},
+		&cli.StringFlag{Name: "slot", EnvVars: env("SLOT"),
+			Usage: "logical replication slot `NAME` (required for PostgreSQL; MySQL: names the feed, default dbcdc)"},
 		&cli.StringFlag{Name: "publication", Value: "dbmig", EnvVars: env("PUBLICATION"),
 			Usage: "publication `NAME` (created FOR ALL TABLES when missing)"},
 		&cli.BoolFlag{Name: "create-slot", Usage: "create the slot when it does not exist"},
 		&cli.BoolFlag{Name: "snapshot", Usage: "start with a consistent snapshot of the tables at the slot's start"},
 		&cli.StringFlag{Name: "ack-from", EnvVars: env("ACK_FROM"),
 			Usage: "confirm to the source what the target applied, read from `TARGET` (a postgres:// DSN or the file dbload --ack-file writes)"},
-		&cli.StringFlag{Name: "until", Usage: "stop cleanly once every transaction before `LSN` is written (a cutover fence)"},
+		&cli.StringFlag{Name: "until", Usage: "stop cleanly once every transaction before `LSN` is written (a cutover fence; MySQL: FILE:POS or X/Y)"},
+		&cli.StringFlag{Name: "from", Usage: "MySQL: start at `FILE:POS` when the target has applied nothing of the feed (default: the current end of binlog)"},
 		&cli.StringSliceFlag{Name: "tables", Aliases: []string{"t"}, EnvVars: env("TABLES"),
 			Usage: "only these `TABLES`: schema.table or table, * matches anything"},
 		&cli.StringSliceFlag{Name: "exclude", Aliases: []string{"T"}, EnvVars: env("EXCLUDE"),
@@ -98,10 +104,15 @@ func (e *env) action(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if engine, err := command.Engine(source, "SOURCE_DSN"); err != nil {
+	engine, err := command.Engine(source, "SOURCE_DSN")
+	if err != nil {
 		return err
-	} else if engine != command.EnginePostgres {
-		return errors.New("dbcdc reads PostgreSQL only so far")
+	}
+	if engine == command.EngineMySQL {
+		return e.actionMySQL(c, source)
+	}
+	if engine != command.EnginePostgres {
+		return fmt.Errorf("dbcdc reads PostgreSQL and MySQL/MariaDB, not %s", engine)
 	}
 	cfg := postgres.CDCConfig{
 		DSN: source, Slot: c.String("slot"), Publication: c.String("publication"),
@@ -112,6 +123,9 @@ func (e *env) action(c *cli.Context) error {
 	}
 	if cfg.Slot == "" {
 		return command.Usagef("--slot is required")
+	}
+	if c.String("from") != "" {
+		return command.Usagef("--from is for MySQL sources (a PostgreSQL stream starts where its slot is)")
 	}
 	if u := c.String("until"); u != "" {
 		if cfg.Until, err = pglogrepl.ParseLSN(u); err != nil {

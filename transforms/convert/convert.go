@@ -77,6 +77,12 @@ func (cv *Converter) segment(ctx context.Context, seg *format.Segment, w *format
 		}
 		return nil
 	}
+	switch seg.Header.Kind {
+	case format.KindCheckpoint:
+		return passCheckpoint(seg, w)
+	case format.KindChange:
+		return cv.changeSegment(ctx, seg, w)
+	}
 	t, err := cv.Table(seg.Header, seg.Columns)
 	if err != nil {
 		return err
