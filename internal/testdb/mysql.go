@@ -247,7 +247,10 @@ func startMariaDB() (*mysql.Config, error) {
 			"--pid-file=" + filepath.Join(dir, mysqlPIDFile), "--log-bin=" + filepath.Join(data, "binlog"),
 			"--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL",
 			"--server-id=1", "--character-set-server=utf8mb4", "--innodb-buffer-pool-size=128M",
-			"--local-infile=1", "--innodb-flush-log-at-trx-commit=2"}
+			"--local-infile=1", "--innodb-flush-log-at-trx-commit=2",
+			// Its own temp dir: a sweep of /tmp by another process must not
+			// pull internal temporary tables from under a test.
+			"--tmpdir=" + dir}
 		if cred == nil {
 			args = append(args, userArg...)
 		}
