@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/dbmig/dbmig/format"
@@ -54,10 +55,22 @@ func readObjects(ctx context.Context, conn *sql.Conn, database string) ([]format
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", o.kind, o.name, err)
 		}
+		if o.kind == "view" {
+			// format.Object holds a view's SELECT alone, which a converter
+			// translates; SHOW CREATE VIEW wraps it in CREATE ... VIEW ... AS.
+			if loc := createViewPrefix.FindStringIndex(def); loc != nil {
+				def = def[loc[1]:]
+			}
+		}
 		objects = append(objects, format.Object{Kind: o.kind, Schema: database, Name: o.name, Table: o.table, Definition: def})
 	}
 	return objects, nil
 }
+
+// createViewPrefix matches what SHOW CREATE VIEW puts before a view's
+// SELECT: CREATE [ALGORITHM=…] [DEFINER=…] [SQL SECURITY …] VIEW `name`
+// [(columns)] AS.
+var createViewPrefix = regexp.MustCompile("(?is)^\\s*CREATE\\s.*?\\bVIEW\\s+(?:`(?:[^`]|``)*`\\.)?`(?:[^`]|``)*`\\s*(?:\\([^)]*\\)\\s*)?AS\\s+")
 
 // showCreate runs a SHOW CREATE statement and returns its "Create ..." or
 // "SQL Original Statement" column (their places differ per object kind).
