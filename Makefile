@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 
 # Packages whose concurrency the race detector checks.
-RACE_PKGS := ./format/ ./readers/... ./writers/... ./transforms/... ./checksum/... ./internal/testdb/ ./internal/command/
+RACE_PKGS := ./format/ ./readers/... ./writers/... ./transforms/... ./checksum/... ./migrate/... ./internal/testdb/ ./internal/command/
 
 .PHONY: build test test-unit lint deps demo bench bench-pg bench-mysql fuzz clean
 
