@@ -12,6 +12,7 @@ import (
 	"github.com/dbmig/dbmig/format"
 	"github.com/dbmig/dbmig/internal/bufpool"
 	"github.com/dbmig/dbmig/internal/command"
+	"github.com/dbmig/dbmig/readers/mysql"
 	"github.com/dbmig/dbmig/transforms/convert"
 )
 
@@ -35,6 +36,7 @@ Examples:
   dbextract mysql://app@db1/shop | dbconvert --to postgres | dbload --create postgres://app@db2/shop
   dbconvert --to postgres --identifiers snake --zero-dates null shop.arrows > shop.pg.arrows
   dbextract postgres://app@db2/shop | dbconvert --to mysql --numeric-as 'decimal(65,30)' | dbload mysql://app@db1/shop
+  dbextract --unsupported text postgres://app@db2/shop | dbconvert --to mysql --like mysql://app@db1/shop | dbload mysql://app@db1/shop
 
 Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`
 
@@ -90,6 +92,8 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "arrays-as-json", Usage: "PostgreSQL -> MySQL: declare arrays json (default: an error)"},
 		&cli.GenericFlag{Name: "infinity", Value: command.NewChoice("error", "error", "null"),
 			Usage: "PostgreSQL -> MySQL: ±infinity dates and timestamps are an error or null"},
+		&cli.StringFlag{Name: "like", EnvVars: env("LIKE"),
+			Usage: "PostgreSQL -> MySQL: convert each table that exists in the MySQL database `URL` to the exact types of its columns (fail-back into the original schema)"},
 		&cli.StringFlag{Name: "report-json", Usage: "also write the conversion report to `FILE` as JSON"},
 		&cli.GenericFlag{Name: "compression", Value: command.NewChoice("zstd", "zstd", "lz4", "none"), EnvVars: env("COMPRESSION"),
 			Usage: "`CODEC` of the output's batch bodies: zstd, lz4 or none (none or lz4 on a local pipe)"},
@@ -102,6 +106,7 @@ func flags() []cli.Flag {
 // options is the validated command line.
 type options struct {
 	conv       convert.Options
+	like       string
 	input      string
 	output     string
 	reportJSON string
@@ -114,6 +119,7 @@ func parseOptions(c *cli.Context) (options, error) {
 		input:      "",
 		output:     c.String("output"),
 		reportJSON: c.String("report-json"),
+		like:       c.String("like"),
 		maxBody:    command.SizeOf(c, "max-message-size"),
 		conv: convert.Options{
 			To:             command.ChoiceOf(c, "to"),
@@ -149,6 +155,9 @@ func parseOptions(c *cli.Context) (options, error) {
 	if o.maxBody < 1 {
 		return o, command.Usagef("--max-message-size must be more than 0")
 	}
+	if o.like != "" && o.conv.To != convert.EngineMySQL {
+		return o, command.Usagef("--like: only with --to mysql (it reads an existing MySQL database)")
+	}
 	if err := o.conv.Validate(); err != nil {
 		return o, &command.UsageError{Err: err}
 	}
@@ -165,6 +174,11 @@ func (e *env) action(c *cli.Context) error {
 	}
 	if o.output == "" && e.isTerminal(e.stdout) {
 		return command.ErrStdoutTerminal
+	}
+	if o.like != "" {
+		if o.conv.Like, err = likeTables(c.Context, o.like); err != nil {
+			return err
+		}
 	}
 	in, err := command.OpenInput(o.input, e.stdin)
 	if err != nil {
@@ -214,4 +228,25 @@ func writeReport(path string, rep *convert.Report) error {
 		return fmt.Errorf("--report-json %s: %w", path, err)
 	}
 	return nil
+}
+
+// likeTables reads the tables of the --like MySQL database: their columns
+// exactly as readers/mysql describes them.
+func likeTables(ctx context.Context, url string) ([]convert.LikeTable, error) {
+	sc, err := mysql.DialScan(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("--like: %w", err)
+	}
+	defer sc.Close() //nolint:errcheck // read-only
+	tables, err := sc.Tables(ctx, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--like: read the tables of %s: %w", sc.Database(), err)
+	}
+	out := make([]convert.LikeTable, len(tables))
+	for i, t := range tables {
+		id := t.ID()
+		out[i] = convert.LikeTable{Database: id.Database, Name: id.Name, Columns: t.Columns(), PrimaryKey: t.PrimaryKey(),
+			Constraints: t.Constraints(), Indexes: t.Indexes()}
+	}
+	return out, nil
 }

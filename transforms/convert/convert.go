@@ -183,7 +183,14 @@ func (cv *Converter) Table(h format.Header, cols []format.Column) (*Table, error
 	case h.Table.Engine == EngineMySQL && cv.opts.To == EnginePostgres:
 		t, err = cv.planMySQLToPG(h, cols)
 	case h.Table.Engine == EnginePostgres && cv.opts.To == EngineMySQL:
-		t, err = cv.planPGToMySQL(h, cols)
+		var lt *LikeTable
+		if lt, err = cv.likeTable(newRenamer(cv.opts.Identifiers)(h.Table.Name)); err == nil {
+			if lt != nil {
+				t, err = cv.planPGLike(h, cols, lt)
+			} else {
+				t, err = cv.planPGToMySQL(h, cols)
+			}
+		}
 	case h.Table.Engine == cv.opts.To:
 		return nil, fmt.Errorf("table %s: the stream is already %s; nothing to convert", h.Table, cv.opts.To)
 	default:
@@ -240,6 +247,7 @@ type Table struct {
 // colPlan converts one column; kernel nil passes the array through.
 type colPlan struct {
 	kernel kernel
+	drop   bool // not in the output (a generated column of a --like target)
 }
 
 // kernel converts one column of a batch. It returns a new array (owned by
@@ -277,7 +285,7 @@ func (t *Table) Batch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		return nil, fmt.Errorf("table %s: batch has %d columns, want %d", t.report.Source, rec.NumCols(), len(t.plans))
 	}
 	b := &batch{t: t, rec: rec}
-	cols := make([]arrow.Array, len(t.plans))
+	cols := make([]arrow.Array, 0, len(t.plans))
 	release := func() {
 		for _, c := range cols {
 			if c != nil {
@@ -287,9 +295,12 @@ func (t *Table) Batch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	}
 	for i, p := range t.plans {
 		in := rec.Column(i)
-		if p.kernel == nil {
+		switch {
+		case p.drop:
+			continue
+		case p.kernel == nil:
 			in.Retain()
-			cols[i] = in
+			cols = append(cols, in)
 			continue
 		}
 		b.col = i
@@ -298,7 +309,7 @@ func (t *Table) Batch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			release()
 			return nil, err
 		}
-		cols[i] = out
+		cols = append(cols, out)
 	}
 	out := array.NewRecordBatch(t.schema, cols, rec.NumRows())
 	release() // NewRecordBatch retained them

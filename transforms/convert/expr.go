@@ -168,6 +168,11 @@ func (x exprTranslator) toPG(s string) (string, error) {
 		return "", fmt.Errorf("%w: %v", errUntranslatable, err)
 	}
 	var out []string
+	// parens holds, per open parenthesis, whether it is CONCAT's: its
+	// commas become ||. MySQL's CONCAT is NULL when an argument is, as ||
+	// is; PostgreSQL's concat() skips NULLs and is only stable, which a
+	// generated column refuses.
+	var parens []bool
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		nextIs := func(s string) bool { return i+1 < len(toks) && toks[i+1].kind == 'o' && toks[i+1].text == s }
@@ -200,6 +205,12 @@ func (x exprTranslator) toPG(s string) (string, error) {
 					out = append(out, n)
 					continue
 				}
+				if lw == "concat" {
+					out = append(out, "(")
+					parens = append(parens, true)
+					i++ // its "("
+					continue
+				}
 				f, ok := pgFunctions[lw]
 				if !ok {
 					return "", fmt.Errorf("%w: function %s()", errUntranslatable, t.text)
@@ -223,7 +234,21 @@ func (x exprTranslator) toPG(s string) (string, error) {
 			out = append(out, strings.ToUpper(lw))
 		case 'o':
 			switch t.text {
-			case "(", ")", ",", ".", "=", "<>", "!=", "<", ">", "<=", ">=", "+", "-", "*", "%", ";":
+			case "(":
+				parens = append(parens, false)
+				out = append(out, t.text)
+			case ")":
+				if len(parens) > 0 {
+					parens = parens[:len(parens)-1]
+				}
+				out = append(out, t.text)
+			case ",":
+				if len(parens) > 0 && parens[len(parens)-1] {
+					out = append(out, "||")
+				} else {
+					out = append(out, t.text)
+				}
+			case ".", "=", "<>", "!=", "<", ">", "<=", ">=", "+", "-", "*", "%", ";":
 				out = append(out, t.text)
 			case "<=>":
 				out = append(out, "IS NOT DISTINCT FROM")

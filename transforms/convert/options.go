@@ -62,6 +62,12 @@ type Options struct {
 	UUIDAs string
 	// ArraysAsJSON declares array columns json, holding a JSON array.
 	ArraysAsJSON bool
+	// Like lists the tables of an existing MySQL database (dbconvert
+	// --like): a stream table found there (by name, ignoring case, or by
+	// the snake form of the name) is converted to the exact types of its
+	// columns instead of types derived from PostgreSQL's. Other tables
+	// convert as without it.
+	Like []LikeTable
 	// Infinity is what happens to ±infinity dates and timestamps: "error"
 	// (default) or "null".
 	Infinity string
@@ -97,6 +103,9 @@ func (o *Options) Validate() error {
 		{"interval-as", o.IntervalAs, []string{"", "time", "text"}},
 		{"uuid-as", o.UUIDAs, []string{"char", "binary"}},
 		{"infinity", o.Infinity, []string{"error", "null"}},
+	}
+	if len(o.Like) > 0 && o.To != EngineMySQL {
+		return fmt.Errorf("--like: only with --to mysql")
 	}
 	for _, c := range checks {
 		ok := false

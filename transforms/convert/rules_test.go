@@ -262,7 +262,7 @@ func TestExpressions(t *testing.T) {
 		"_utf8mb4'abc'":                           "'abc'",
 		"`a` <=> `b`":                             `"a" IS NOT DISTINCT FROM "b"`,
 		"select `t`.`A` from `db`.`T` `t`":        `SELECT "t"."a" FROM "app"."t" "t"`,
-		"concat(`FirstName`,' ',`LastName`)":      `concat("first_name", ' ', "last_name")`,
+		"concat(`FirstName`,' ',`LastName`)":      `("first_name" || ' ' || "last_name")`,
 		"ifnull(`x`,0) + length(`s`)":             `COALESCE("x", 0) + octet_length("s")`,
 		"case when `a` is null then 1 else 2 end": `CASE WHEN "a" IS NULL THEN 1 ELSE 2 END`,
 	} {
