@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/dbmig/dbmig/format"
 	"github.com/dbmig/dbmig/internal/command"
 	"github.com/dbmig/dbmig/readers/postgres"
+	mysqlwriter "github.com/dbmig/dbmig/writers/mysql"
 	writer "github.com/dbmig/dbmig/writers/postgres"
 )
 
@@ -160,15 +162,8 @@ func (e *env) action(c *cli.Context) error {
 // acker reads what the target applied: from its dbmig.cdc_checkpoints
 // table, or from the ack file dbload --ack-file writes.
 func acker(from string) func(context.Context, string) (postgres.Acked, error) {
-	isDSN := strings.HasPrefix(from, "postgres://") || strings.HasPrefix(from, "postgresql://") || strings.Contains(from, "=")
 	return func(ctx context.Context, feed string) (postgres.Acked, error) {
-		var a writer.Applied
-		var err error
-		if isDSN {
-			a, err = writer.ReadApplied(ctx, from, feed)
-		} else {
-			a, err = writer.ReadAckFile(from, feed)
-		}
+		a, err := readApplied(ctx, from, feed)
 		if err != nil {
 			return postgres.Acked{}, err
 		}
@@ -190,4 +185,21 @@ func patterns(in []string) []string {
 		}
 	}
 	return out
+}
+
+// readApplied reads what the target applied of feed: from a PostgreSQL
+// target's dbmig.cdc_checkpoints, a MySQL/MariaDB target's
+// `dbmig`.`cdc_checkpoints` (password from the URL or $MYSQL_PWD), or the
+// ack file dbload --ack-file writes.
+func readApplied(ctx context.Context, from, feed string) (writer.Applied, error) {
+	lower := strings.ToLower(from)
+	switch {
+	case strings.HasPrefix(lower, "mysql://") || strings.HasPrefix(lower, "mariadb://"):
+		a, err := mysqlwriter.ReadApplied(ctx, from, os.Getenv("MYSQL_PWD"), feed)
+		return writer.Applied{Feed: a.Feed, Found: a.Found, LSN: a.LSN, SnapshotID: a.SnapshotID, SnapshotDone: a.SnapshotDone, CommitTime: a.CommitTime}, err
+	case strings.HasPrefix(from, "postgres://") || strings.HasPrefix(from, "postgresql://") || strings.Contains(from, "="):
+		return writer.ReadApplied(ctx, from, feed)
+	default:
+		return writer.ReadAckFile(from, feed)
+	}
 }

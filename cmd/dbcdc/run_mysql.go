@@ -14,7 +14,6 @@ import (
 	"github.com/dbmig/dbmig/internal/command"
 	"github.com/dbmig/dbmig/readers/mysql"
 	"github.com/dbmig/dbmig/readers/mysql/binlog"
-	writer "github.com/dbmig/dbmig/writers/postgres"
 )
 
 // actionMySQL streams a MySQL/MariaDB source's binlog.
@@ -80,15 +79,8 @@ func pwdDSN() string {
 // mysqlAcker reads what the target applied, as acker does; the position is
 // a binlog position mapped to an LSN (mysql.BinlogLSN).
 func mysqlAcker(from string) func(context.Context, string) (mysql.Acked, error) {
-	isDSN := strings.HasPrefix(from, "postgres://") || strings.HasPrefix(from, "postgresql://") || strings.Contains(from, "=")
 	return func(ctx context.Context, feed string) (mysql.Acked, error) {
-		var a writer.Applied
-		var err error
-		if isDSN {
-			a, err = writer.ReadApplied(ctx, from, feed)
-		} else {
-			a, err = writer.ReadAckFile(from, feed)
-		}
+		a, err := readApplied(ctx, from, feed)
 		if err != nil {
 			return mysql.Acked{}, err
 		}

@@ -44,6 +44,11 @@ type Config struct {
 	// (views, triggers, routines): this writer does not create them. When
 	// unset, Load logs each one as left for manual work.
 	OnCatalog func(h format.Header)
+
+	// stopAtChanges, if set, makes Load stop at the first change or
+	// checkpoint segment and hand it over (Apply loads the snapshot part of
+	// a change stream so).
+	stopAtChanges func(*format.Segment)
 }
 
 // ChunkDone reports one chunk.

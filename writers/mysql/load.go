@@ -177,6 +177,15 @@ func (l *loader) readStream(ctx context.Context, r *format.Reader, jobs chan<- *
 			l.catalog(seg.Header)
 			continue
 		}
+		if k := seg.Header.Kind; k == format.KindChange || k == format.KindCheckpoint {
+			// The snapshot part of a change stream ends here; Apply goes on
+			// with this segment.
+			if l.cfg.stopAtChanges == nil {
+				return fmt.Errorf("segment %d is a %s segment: a change stream (from dbcdc) loads with --apply", seg.Index, k)
+			}
+			l.cfg.stopAtChanges(seg)
+			return nil
+		}
 		t, err := l.target(ctx, seg)
 		if err != nil {
 			return err

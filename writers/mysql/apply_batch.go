@@ -1,0 +1,610 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/dbmig/dbmig/format"
+)
+
+// applyGroup applies units in one target transaction with the checkpoint.
+func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
+	last := group[len(group)-1]
+	var rows, txs int64
+	var live []*unit
+	for _, u := range group {
+		rows += u.rows
+		txs += u.cp.Transactions
+		if u.cp.Phase == format.PhaseCommit && u.lsn <= a.applied {
+			a.stats.Skipped += u.rows // the whole group is in the target already
+			continue
+		}
+		live = append(live, u)
+	}
+	if last.lsn <= a.applied && len(live) == 0 {
+		return nil
+	}
+	// Per table, the runs of segments in stream order; a run ends where the
+	// table's columns change. Targets are prepared first, outside the
+	// transaction: a column the source added is added with ALTER TABLE,
+	// which commits on its own in MySQL.
+	var order []string
+	runs := map[string][][]*changeSeg{}
+	for _, u := range live {
+		for _, s := range u.segs {
+			t, err := a.prepareTarget(ctx, s)
+			if err != nil {
+				return err
+			}
+			key := t.name()
+			rs := runs[key]
+			if len(rs) == 0 {
+				order = append(order, key)
+			}
+			if len(rs) == 0 || !sameColumns(rs[len(rs)-1][0].schema, s.schema) {
+				rs = append(rs, nil)
+			}
+			rs[len(rs)-1] = append(rs[len(rs)-1], s)
+			runs[key] = rs
+		}
+	}
+	tx, err := a.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit: a no-op
+	for _, key := range order {
+		for _, segs := range runs[key] {
+			if err := a.applyRun(ctx, tx, segs); err != nil {
+				return err
+			}
+		}
+	}
+	lsn := max(last.lsn, a.applied)
+	var commitTime any // NULL keeps the recorded one
+	if !last.cp.CommitTime.IsZero() {
+		commitTime = last.cp.CommitTime.UTC()
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE `dbmig`.`cdc_checkpoints` SET `lsn` = ?, `commit_time` = COALESCE(?, `commit_time`), `applied_at` = current_timestamp(6) WHERE `feed` = ?",
+		formatLSN(lsn), commitTime, a.feed); err != nil {
+		return fmt.Errorf("record checkpoint %s: %w", formatLSN(lsn), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit changes up to %s: %w", formatLSN(lsn), err)
+	}
+	a.applied = lsn
+	a.stats.Commits++
+	a.stats.Changes += rows
+	a.stats.Transactions += txs
+	a.stats.LSN = formatLSN(lsn)
+	if err := a.writeAck(last.cp.CommitTime); err != nil {
+		return err
+	}
+	if a.cfg.OnApplied != nil {
+		g := AppliedGroup{LSN: formatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.cp.Phase == format.PhaseHeartbeat}
+		if !last.cp.CommitTime.IsZero() {
+			g.Lag = time.Since(last.cp.CommitTime)
+		} else if !last.cp.SourceTime.IsZero() {
+			g.Lag = time.Since(last.cp.SourceTime)
+		}
+		a.cfg.OnApplied(g)
+	}
+	return nil
+}
+
+// applyTarget is a target table prepared for one version of its stream
+// columns, with its staging table (a session temporary table).
+type applyTarget struct {
+	database, table string
+	cols            []int           // stream table column index of each staged column
+	staged          []format.Column // the staged columns, then op and keep
+	keyCols         []int           // stream table column index of each key column
+	schema          *arrow.Schema   // staged batch schema
+	load            []loadColumn    // how each staged batch column is written
+	stage           string          // quoted temporary table name
+	loadSQL         string          // after the LOAD DATA file name
+	deleteSQL       string
+	upsertSQL       string
+	updateSQL       string // one round of updates that keep unchanged values; "" when only key columns
+}
+
+func (t *applyTarget) name() string { return quoteName(t.database, t.table) }
+
+// applyColumn is what the target says about a column, with what a staging
+// table needs to declare it.
+type applyColumn struct {
+	targetColumn
+	columnType, collation string
+}
+
+func applyColumns(ctx context.Context, conn *sql.Conn, database, table string) (map[string]applyColumn, []string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(CHARACTER_SET_NAME, ''), COALESCE(COLLATION_NAME, ''), "+
+		"COALESCE(GENERATION_EXPRESSION, ''), EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", database, table)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the target's columns: %w", err)
+	}
+	defer rows.Close()
+	cols := map[string]applyColumn{}
+	var names []string
+	for rows.Next() {
+		var name, gen, extra string
+		var c applyColumn
+		if err := rows.Scan(&name, &c.dataType, &c.columnType, &c.charset, &c.collation, &gen, &extra); err != nil {
+			return nil, nil, fmt.Errorf("read the target's columns: %w", err)
+		}
+		c.dataType = strings.ToLower(c.dataType)
+		// MySQL 8 says DEFAULT_GENERATED in EXTRA for a DEFAULT (expr):
+		// only STORED/VIRTUAL GENERATED columns are computed.
+		c.generated = gen != "" && (strings.Contains(extra, "STORED") || strings.Contains(extra, "VIRTUAL") || strings.Contains(extra, "PERSISTENT"))
+		c.autoInc = strings.Contains(strings.ToLower(extra), "auto_increment")
+		cols[name] = c
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read the target's columns: %w", err)
+	}
+	return cols, names, nil
+}
+
+func targetPrimaryKey(ctx context.Context, conn *sql.Conn, database, table string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", database, table)
+	if err != nil {
+		return nil, fmt.Errorf("read the target's primary key: %w", err)
+	}
+	defer rows.Close()
+	var pk []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("read the target's primary key: %w", err)
+		}
+		pk = append(pk, n)
+	}
+	return pk, rows.Err()
+}
+
+// prepareTarget matches a change segment's columns to the target table.
+// Columns the target lacks were added at the source and are added here when
+// the stream says their MySQL type; any other difference is DDL the apply
+// cannot follow (--on-ddl).
+func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget, error) {
+	database := a.database
+	if database == "" {
+		database = s.h.Table.Schema
+	}
+	if database == "" {
+		database = s.h.Table.Database
+	}
+	if database == "" {
+		return nil, fmt.Errorf("table %s: the stream names no database and the target DSN has none", s.h.Table)
+	}
+	key := database + "\x00" + s.h.Table.Name + "\x00" + fingerprint(s.schema)
+	if t := a.targets[key]; t != nil {
+		return t, nil
+	}
+	t := &applyTarget{database: database, table: s.h.Table.Name}
+	pos := "segment " + strconv.Itoa(s.index)
+	if len(s.batches) > 0 && s.batches[0].NumRows() > 0 {
+		pos = "LSN " + formatLSN(uint64(s.batches[0].Column(1).(*array.Int64).Value(0)))
+	}
+	ddlErr := func(f string, args ...any) error {
+		return fmt.Errorf("table %s at %s: %s: apply cannot follow this DDL (--on-ddl=skip applies the columns both sides have)", t.name(), pos, fmt.Sprintf(f, args...))
+	}
+	tcols, tnames, err := applyColumns(ctx, a.conn, database, t.table)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", t.name(), err)
+	}
+	if len(tcols) == 0 {
+		return nil, fmt.Errorf("table %s (changes at %s) does not exist in the target", t.name(), pos)
+	}
+	inStream := map[string]bool{}
+	added := false
+	for _, c := range s.cols {
+		inStream[c.Name] = true
+		if _, ok := tcols[c.Name]; ok {
+			continue
+		}
+		typ := c.DeclaredType()
+		if s.h.Dialect() != "mysql" || typ == "" {
+			if a.cfg.OnDDL == "skip" {
+				continue
+			}
+			return nil, ddlErr("column %s is new, and its type is not in MySQL's terms", c.Name)
+		}
+		a.cfg.Logger.Info("adding a column the source added", "table", t.name(), "column", c.Name, "type", typ, "at", pos)
+		// The type is the stream's declaration (dbconvert's), never a value.
+		if _, err := a.conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s NULL", t.name(), quote(c.Name), typ)); err != nil {
+			return nil, fmt.Errorf("table %s: add column %s: %w", t.name(), c.Name, err)
+		}
+		added = true
+	}
+	for _, n := range tnames {
+		if !inStream[n] && !tcols[n].generated && a.cfg.OnDDL == "stop" {
+			return nil, ddlErr("the source no longer sends column %s (dropped or renamed)", n)
+		}
+	}
+	if added {
+		if tcols, _, err = applyColumns(ctx, a.conn, database, t.table); err != nil {
+			return nil, fmt.Errorf("table %s: %w", t.name(), err)
+		}
+	}
+	pk, err := targetPrimaryKey(ctx, a.conn, database, t.table)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", t.name(), err)
+	}
+	if len(pk) == 0 {
+		return nil, fmt.Errorf("table %s has no primary key in the target: applying changes needs one", t.name())
+	}
+	var fields []arrow.Field
+	var defs, names []string
+	keyPos := map[string]int{}
+	for i, c := range s.cols {
+		tc, ok := tcols[c.Name]
+		if !ok || tc.generated {
+			continue
+		}
+		if slices.Contains(pk, c.Name) {
+			keyPos[c.Name] = i
+		}
+		lc, err := newLoadColumn(len(t.cols), c, tc.targetColumn)
+		if err != nil {
+			return nil, fmt.Errorf("table %s, column %s: %w", t.name(), c.Name, err)
+		}
+		t.load = append(t.load, lc)
+		t.cols = append(t.cols, i)
+		t.staged = append(t.staged, c)
+		names = append(names, quote(c.Name))
+		f := s.schema.Field(format.ChangeColumns + i)
+		fields = append(fields, arrow.Field{Name: f.Name, Type: f.Type, Nullable: true, Metadata: f.Metadata})
+		def := quote(c.Name) + " " + tc.columnType
+		if tc.charset != "" && tc.collation != "" {
+			def += " CHARACTER SET " + tc.charset + " COLLATE " + tc.collation
+		}
+		defs = append(defs, def+" NULL")
+	}
+	for _, k := range pk {
+		i, ok := keyPos[k]
+		if !ok {
+			return nil, fmt.Errorf("table %s: the stream lacks primary key column %s of the target", t.name(), k)
+		}
+		t.keyCols = append(t.keyCols, i)
+	}
+	// The staged batches end with the step's op and keep columns (see
+	// applyStep).
+	opCol := format.Column{Name: "dbmig_op", Type: arrow.PrimitiveTypes.Int32}
+	keepCol := format.Column{Name: "dbmig_keep", Type: arrow.BinaryTypes.String, Nullable: true}
+	for _, c := range []struct {
+		col format.Column
+		tc  targetColumn
+	}{{opCol, targetColumn{dataType: "int"}}, {keepCol, targetColumn{dataType: "varbinary", charset: "binary"}}} {
+		lc, err := newLoadColumn(len(fields), c.col, c.tc)
+		if err != nil {
+			return nil, err
+		}
+		t.load = append(t.load, lc)
+		t.staged = append(t.staged, c.col)
+		fields = append(fields, arrow.Field{Name: c.col.Name, Type: c.col.Type, Nullable: c.col.Nullable})
+	}
+	defs = append(defs, "`dbmig_op` int NOT NULL", "`dbmig_keep` varbinary(4096) NULL")
+	t.schema = arrow.NewSchema(fields, nil)
+
+	t.stage = quote(fmt.Sprintf("dbmig_stage_%d", len(a.targets)))
+	if _, err := a.conn.ExecContext(ctx, fmt.Sprintf("CREATE TEMPORARY TABLE %s (%s) ENGINE=InnoDB", t.stage, strings.Join(defs, ", "))); err != nil {
+		return nil, fmt.Errorf("table %s: create the staging table: %w", t.name(), err)
+	}
+	var list, sets []string
+	for _, lc := range t.load {
+		v := fmt.Sprintf("@v%d", lc.index)
+		if expr := lc.assign(v); expr != "" {
+			list = append(list, v)
+			sets = append(sets, quote(lc.col.Name)+" = "+expr)
+		} else {
+			list = append(list, quote(lc.col.Name))
+		}
+	}
+	t.loadSQL = "' INTO TABLE " + t.stage +
+		` CHARACTER SET binary FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' (` + strings.Join(list, ", ") + ")"
+	if len(sets) > 0 {
+		t.loadSQL += " SET " + strings.Join(sets, ", ")
+	}
+
+	var on, upd, keep []string
+	for _, k := range pk {
+		on = append(on, fmt.Sprintf("t.%s = s.%s", quote(k), quote(k)))
+	}
+	for j, n := range names {
+		if slices.Contains(pk, t.staged[j].Name) {
+			continue
+		}
+		upd = append(upd, fmt.Sprintf("%s = VALUES(%s)", n, n))
+		keep = append(keep, fmt.Sprintf("t.%s = IF(SUBSTRING(s.`dbmig_keep`, %d, 1) = '1', t.%s, s.%s)", n, j+1, n, n))
+	}
+	if len(upd) == 0 {
+		k := quote(pk[0])
+		upd = append(upd, k+" = VALUES("+k+")") // key columns only: nothing to change
+	}
+	cols := strings.Join(names, ", ")
+	join := fmt.Sprintf("%s AS t JOIN %s AS s ON %s", t.name(), t.stage, strings.Join(on, " AND "))
+	t.deleteSQL = fmt.Sprintf("DELETE t FROM %s WHERE s.`dbmig_op` = -1", join)
+	t.upsertSQL = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE `dbmig_op` = 0 ON DUPLICATE KEY UPDATE %s",
+		t.name(), cols, cols, t.stage, strings.Join(upd, ", "))
+	if len(keep) > 0 {
+		t.updateSQL = fmt.Sprintf("UPDATE %s SET %s WHERE s.`dbmig_op` = ?", join, strings.Join(keep, ", "))
+	}
+	a.targets[key] = t
+	return t, nil
+}
+
+func fingerprint(s *arrow.Schema) string {
+	var b strings.Builder
+	for _, f := range s.Fields() {
+		b.WriteString(f.Name)
+		b.WriteByte(0)
+		b.WriteString(f.Type.String())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// applyStep is one staged row: a row image of the run (row g of the run, its
+// after or before image) and what to do with it: -1 delete the key, 0
+// upsert the whole row, r >= 1 the r-th update in a row of updates that left
+// columns out (unchanged TOAST values, which keep the target's value: keep
+// has '1' at those staged columns).
+type applyStep struct {
+	g      int32
+	before bool
+	op     int32
+	keep   string
+}
+
+// applyRun collapses one table's changes per key (in order: the last image
+// wins, a delete wins) and applies the result: one LOAD DATA into the
+// staging table, then one DELETE ... JOIN, one INSERT ... ON DUPLICATE KEY
+// UPDATE, and one UPDATE ... JOIN per round of updates that left columns
+// out.
+func (a *applier) applyRun(ctx context.Context, tx *sql.Tx, segs []*changeSeg) error {
+	t, err := a.prepareTarget(ctx, segs[0])
+	if err != nil {
+		return err
+	}
+	var batches []arrow.RecordBatch
+	for _, s := range segs {
+		batches = append(batches, s.batches...)
+	}
+	ntab := len(segs[0].cols)
+	state := map[string][]applyStep{}
+	var order []string
+	truncated := false
+	var kb []byte
+	keyOf := func(b arrow.RecordBatch, row int, base int) (string, bool) {
+		kb = kb[:0]
+		for _, c := range t.keyCols {
+			col := b.Column(base + c)
+			if col.IsNull(row) {
+				return "", false
+			}
+			v := col.ValueStr(row)
+			kb = binary.AppendUvarint(kb, uint64(len(v)))
+			kb = append(kb, v...)
+		}
+		return string(kb), true
+	}
+	put := func(k string, chain []applyStep) {
+		if _, ok := state[k]; !ok {
+			order = append(order, k)
+		}
+		state[k] = chain
+	}
+	var g int32
+	keep := make([]byte, len(t.cols))
+	for _, b := range batches {
+		ops := b.Column(0).(*array.String)
+		commit := b.Column(2).(*array.Int64)
+		unch := b.Column(5).(*array.Binary)
+		before := b.Column(6).(*array.String)
+		after, beforeBase := format.ChangeColumns, format.ChangeColumns+ntab
+		for row := 0; row < int(b.NumRows()); row, g = row+1, g+1 {
+			if uint64(commit.Value(row)) < a.applied {
+				a.stats.Skipped++
+				continue
+			}
+			where := func() string {
+				return fmt.Sprintf("table %s at LSN %s", t.name(), formatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
+			}
+			switch op := ops.Value(row); op {
+			case format.OpTruncate:
+				clear(state)
+				order = order[:0]
+				truncated = true
+			case format.OpDelete:
+				k, ok := keyOf(b, row, beforeBase)
+				if !ok {
+					return fmt.Errorf("%s: a delete without its key (REPLICA IDENTITY NOTHING?)", where())
+				}
+				put(k, []applyStep{{g: g, before: true, op: -1}})
+			case format.OpInsert, format.OpUpdate:
+				k, ok := keyOf(b, row, after)
+				if !ok {
+					return fmt.Errorf("%s: an %s without its key", where(), op)
+				}
+				var mask []byte
+				if !unch.IsNull(row) {
+					mask = unch.Value(row)
+				}
+				partial := false
+				for j, c := range t.cols {
+					keep[j] = '0'
+					if c/8 < len(mask) && mask[c/8]&(1<<(c%8)) != 0 {
+						keep[j] = '1'
+						partial = true
+					}
+				}
+				if op == format.OpUpdate && !before.IsNull(row) {
+					if old, ok := keyOf(b, row, beforeBase); ok && old != k {
+						if partial {
+							return fmt.Errorf("%s: an update changed the key and did not send unchanged TOAST values: the target cannot know them (move such rows with a delete and an insert)", where())
+						}
+						put(old, []applyStep{{g: g, before: true, op: -1}})
+					}
+				}
+				if !partial {
+					put(k, []applyStep{{g: g, op: 0}})
+					continue
+				}
+				chain := state[k]
+				if len(chain) > 0 && chain[0].op == -1 {
+					chain = nil // updated after a delete: nothing to keep
+				}
+				round := int32(1)
+				if n := len(chain); n > 0 && chain[n-1].op > 0 {
+					round = chain[n-1].op + 1
+				}
+				put(k, append(chain, applyStep{g: g, op: round, keep: string(keep)}))
+			default:
+				return fmt.Errorf("%s: unknown operation %q", where(), op)
+			}
+		}
+	}
+	if truncated {
+		// DELETE, not TRUNCATE: TRUNCATE is DDL in MySQL and would commit
+		// the group half done.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.name()); err != nil {
+			return fmt.Errorf("table %s: truncate: %w", t.name(), err)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var steps []applyStep
+	rounds := int32(0)
+	for _, k := range order {
+		for _, s := range state[k] {
+			steps = append(steps, s)
+			rounds = max(rounds, s.op)
+		}
+	}
+	recs := stageBatches(t, batches, ntab, steps)
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	if err := a.stage(ctx, tx, t, recs, int64(len(steps))); err != nil {
+		return fmt.Errorf("table %s: stage changes: %w", t.name(), err)
+	}
+	if _, err := tx.ExecContext(ctx, t.deleteSQL); err != nil {
+		return fmt.Errorf("table %s: apply deletes: %w", t.name(), err)
+	}
+	if _, err := tx.ExecContext(ctx, t.upsertSQL); err != nil {
+		return fmt.Errorf("table %s: apply inserts and updates: %w", t.name(), err)
+	}
+	for r := int32(1); r <= rounds && t.updateSQL != ""; r++ {
+		if _, err := tx.ExecContext(ctx, t.updateSQL, r); err != nil {
+			return fmt.Errorf("table %s: apply updates keeping unchanged values: %w", t.name(), err)
+		}
+	}
+	return nil
+}
+
+// stage empties the staging table and loads recs into it with LOAD DATA
+// LOCAL, checking that every row arrived as sent.
+func (a *applier) stage(ctx context.Context, tx *sql.Tx, t *applyTarget, recs []arrow.RecordBatch, rows int64) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.stage); err != nil {
+		return fmt.Errorf("empty the staging table: %w", err)
+	}
+	rr := newRowReader(t.load, recs)
+	name := "dbmig-" + strconv.FormatInt(readerSeq.Add(1), 10)
+	mysql.RegisterReaderHandler(name, func() io.Reader { return rr })
+	defer mysql.DeregisterReaderHandler(name)
+	res, err := tx.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::"+name+t.loadSQL)
+	if err != nil {
+		if isLocalInfileRefused(err) {
+			return fmt.Errorf("%w (the server must allow LOAD DATA LOCAL INFILE: set local_infile=1)", err)
+		}
+		return err
+	}
+	// Any warning (a value the column could not hold) fails the group: see
+	// loadData.
+	j := &job{t: &target{cols: t.staged}, batches: recs}
+	if err := (&loader{}).warnings(ctx, tx, j); err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != rows {
+		return fmt.Errorf("LOAD DATA stored %d rows of %d (%v)", n, rows, err)
+	}
+	return nil
+}
+
+// stageBatches cuts the staged rows out of the run's batches without
+// copying values: sorted by image and row, contiguous rows are one slice,
+// projected on the staged columns, with the op and keep columns.
+func stageBatches(t *applyTarget, batches []arrow.RecordBatch, ntab int, steps []applyStep) []arrow.RecordBatch {
+	slices.SortFunc(steps, func(x, y applyStep) int {
+		if x.before != y.before {
+			if x.before {
+				return 1
+			}
+			return -1
+		}
+		return int(x.g - y.g)
+	})
+	starts := make([]int32, len(batches)+1)
+	for i, b := range batches {
+		starts[i+1] = starts[i] + int32(b.NumRows())
+	}
+	var out []arrow.RecordBatch
+	mem := memory.DefaultAllocator
+	for i := 0; i < len(steps); {
+		s := steps[i]
+		bi, _ := slices.BinarySearch(starts, s.g+1)
+		bi--
+		// The run: following steps of the same image in the same batch at
+		// consecutive rows.
+		j := i + 1
+		for j < len(steps) && steps[j].before == s.before && steps[j].g == steps[j-1].g+1 && steps[j].g < starts[bi+1] {
+			j++
+		}
+		b := batches[bi]
+		lo, hi := int64(s.g-starts[bi]), int64(steps[j-1].g-starts[bi]+1)
+		base := format.ChangeColumns
+		if s.before {
+			base += ntab
+		}
+		cols := make([]arrow.Array, 0, len(t.cols)+2)
+		for _, c := range t.cols {
+			cols = append(cols, array.NewSlice(b.Column(base+c), lo, hi))
+		}
+		ob := array.NewInt32Builder(mem)
+		kb := array.NewStringBuilder(mem)
+		for _, st := range steps[i:j] {
+			ob.Append(st.op)
+			if st.keep == "" {
+				kb.AppendNull()
+			} else {
+				kb.Append(st.keep)
+			}
+		}
+		cols = append(cols, ob.NewArray(), kb.NewArray())
+		ob.Release()
+		kb.Release()
+		out = append(out, array.NewRecordBatch(t.schema, cols, hi-lo))
+		for _, c := range cols {
+			c.Release()
+		}
+		i = j
+	}
+	return out
+}
