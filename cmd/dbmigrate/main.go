@@ -7,8 +7,15 @@
 // report (Markdown on stdout): per table rows, bytes and every column's
 // conversion, every lossy or unsupported conversion and why, data that
 // breaks a migration, objects left for manual work and an estimated copy
-// time. migrate, sync, validate, cutover, rollback and status are not
-// built yet (issue 6) and say so. See docs/MIGRATE.md.
+// time.
+//
+//	dbmigrate migrate --source DSN --target DSN [--state DIR] [--parallel N] [--tables PATTERNS]
+//	dbmigrate sync | validate | cutover [--read-only-source] [--max-lag 1s] | status [--json]
+//
+// migrate copies and keeps the target in sync (package migrate), sharing
+// a state directory with the other verbs; cutover fences the source and
+// prints the write freeze. rollback is not built yet and says so. See
+// docs/MIGRATE.md.
 //
 // Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.
 package main

@@ -79,7 +79,7 @@ func (e *env) app() *cli.App {
 		return &cli.Command{
 			Name: name, Usage: usage + " (not built yet)", SkipFlagParsing: true,
 			Action: func(*cli.Context) error {
-				return cli.Exit(fmt.Sprintf("dbmigrate %s is not built yet (issue 6): only analyze is", name), 1)
+				return cli.Exit(fmt.Sprintf("dbmigrate %s is not built yet (issue 6): analyze, migrate, sync, validate, cutover and status are", name), 1)
 			},
 		}
 	}
@@ -89,20 +89,26 @@ func (e *env) app() *cli.App {
 		UsageText: "dbmigrate VERB [flags]   (dbmigrate VERB --help for each verb)",
 		Description: `Verbs:
   analyze    read the source catalog and a sample; report conversions, findings, manual work, copy time
-  migrate    zero-downtime copy with change capture from the snapshot (not built yet)
-  sync       continuous change replication (not built yet)
-  validate   row counts, checksums and differing rows (not built yet)
-  cutover    switch the application over with a measured write freeze (not built yet)
+  migrate    zero-downtime copy: snapshot, parallel copy, change capture from the snapshot, in sync until cutover
+  sync       continuous change replication into an already-copied target
+  validate   row counts, checksums and differing rows of every migrated table (live-aware)
+  cutover    fence the source, drain, move sequences, validate; prints the measured write freeze
   rollback   undo to a point in time, or fail back (not built yet)
-  status     state of a running job (not built yet)
+  status     progress, lag and results of a migration, from its state directory (--json too)
+
+The job verbs share a state directory (--state, default ./.dbmig): kill any of
+them and run it again, it carries on.
 
 Examples:
   dbmigrate analyze --source mysql://app@db1/shop --target-engine postgres > shop.md
+  dbmigrate migrate --source postgres://app@db1/shop --target postgres://app@db2/shop &
+  dbmigrate status
+  dbmigrate cutover --read-only-source --max-lag 1s
 
 Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`,
 		Writer:    e.stdout,
 		ErrWriter: e.stderr,
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			{
 				Name:               "analyze",
 				Usage:              "report what migrating the source to the target engine involves",
@@ -114,13 +120,8 @@ Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`,
 				// command.Run sets this for the app's own flags only.
 				OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &command.UsageError{Err: err} },
 			},
-			notBuilt("migrate", "zero-downtime copy with change capture"),
-			notBuilt("sync", "continuous change replication"),
-			notBuilt("validate", "compare source and target"),
-			notBuilt("cutover", "switch the application to the target"),
 			notBuilt("rollback", "undo to a point in time, or fail back"),
-			notBuilt("status", "state of a running job"),
-		},
+		}, e.jobCommands()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return command.Usagef("unknown verb %q (want analyze, migrate, sync, validate, cutover, rollback or status)", c.Args().First())

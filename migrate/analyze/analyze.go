@@ -429,4 +429,3 @@ func buildScript(ctx context.Context, rep *Report, states map[string]*tableState
 	}
 	return nil
 }
-

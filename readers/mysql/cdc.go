@@ -227,7 +227,11 @@ func (s *cdcSession) snapshot(ctx, work context.Context) error {
 	var beginErr error
 	var begin format.Checkpoint
 	ecfg := s.cfg.Extract
+	userOnPlan := ecfg.OnPlan // the caller's progress hook still sees the plan
 	ecfg.OnPlan = func(p Plan) {
+		if userOnPlan != nil {
+			defer userOnPlan(p)
+		}
 		file, pos := p.Position["file"], p.Position["pos"]
 		if file == "" {
 			beginErr = errors.New("the source has no binary log (log_bin is off): changes cannot follow a snapshot")
