@@ -177,7 +177,7 @@ func (a *applier) prepareTarget(ctx context.Context, tx pgx.Tx, s *changeSeg) (*
 			}
 			continue
 		}
-		if s.h.Dialect() == "postgres" && c.SourceType != "" && tc.Declared != c.DeclaredType() && a.cfg.OnDDL == "stop" {
+		if s.h.Dialect() == "postgres" && c.SourceType != "" && !sameTypeName(tc.Declared, c.DeclaredType()) && a.cfg.OnDDL == "stop" {
 			return nil, ddlErr("column %s is %s at the source, %s in the target", c.Name, c.DeclaredType(), tc.Declared)
 		}
 	}
@@ -559,3 +559,12 @@ func parseLSN(s string) (uint64, error) {
 }
 
 func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, uint32(v)) }
+
+// sameTypeName compares two spellings of a type: the catalog's format_type()
+// quotes only the identifiers that need it ("shop.orders_status"), a
+// converter may quote every one ("\"shop\".\"orders_status\""). The quotes are
+// dropped on both sides, so a name that needed them stays distinguishable by
+// its other characters.
+func sameTypeName(a, b string) bool {
+	return a == b || strings.ReplaceAll(a, `"`, "") == strings.ReplaceAll(b, `"`, "")
+}
