@@ -7,7 +7,7 @@ BIN := bin
 # Packages whose concurrency the race detector checks.
 RACE_PKGS := ./format/ ./readers/... ./writers/... ./transforms/... ./checksum/... ./migrate/... ./internal/testdb/ ./internal/command/
 
-.PHONY: build test test-unit lint deps demo bench bench-pg bench-mysql fuzz clean
+.PHONY: build test test-unit lint deps demo demo-pg bench bench-pg bench-mysql bench-cdc bench-check fuzz clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -26,8 +26,13 @@ lint:
 	$(GO) vet ./...
 	@scripts/check-deps.sh
 
+# MariaDB -> PostgreSQL with dbmigrate: migrate with live writes, cutover, validate, report.
 demo: deps build
 	@scripts/demo.sh
+
+# PostgreSQL -> PostgreSQL with the single-purpose binaries (dbcdc | dbload --apply, dbcheck).
+demo-pg: deps build
+	@scripts/demo-pg.sh
 
 # On ../shared/bench's dataset (SCALE=1 by default), in one run:
 # PG→PG dbextract|dbload against the raw binary COPY pipe and pgcopydb clone;
@@ -39,6 +44,16 @@ bench-pg: build
 
 bench-mysql: build
 	@scripts/bench-mysql.sh
+
+# Change replication PG→PG: dbcdc | dbload --apply against CREATE SUBSCRIPTION, lag at
+# 1,000 / 2,000 / unthrottled pgbench tps and the drain of a 1 M-row-change backlog.
+bench-cdc: build
+	@scripts/bench-cdc.sh
+
+# dbcheck on two copies of the 10 M-row events table (equal, one value changed), against
+# one full scan of each side; MariaDB against its migrated PostgreSQL copy.
+bench-check: build
+	@scripts/bench-check.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 60s ./format/
