@@ -91,7 +91,7 @@ func flags() []cli.Flag {
 			Usage: "leave out these `TABLES`"},
 		&cli.IntFlag{Name: "parallel", Aliases: []string{"j"}, Value: 2, EnvVars: env("PARALLEL"),
 			Usage: "snapshot with `N` connections"},
-		&cli.DurationFlag{Name: "window", Value: time.Second, EnvVars: env("WINDOW"),
+		&cli.DurationFlag{Name: "window", Value: postgres.DefaultWindowDelay, EnvVars: env("WINDOW"),
 			Usage: "group transactions for at most `DURATION` per checkpoint (groups also end at 50000 rows, 16 MiB, or when the source goes quiet)"},
 		&cli.DurationFlag{Name: "heartbeat", Value: 5 * time.Second, EnvVars: env("HEARTBEAT"),
 			Usage: "write a heartbeat checkpoint every `DURATION` while idle"},

@@ -13,6 +13,14 @@ import (
 )
 
 // CDCConfig says which changes to stream and how.
+// DefaultWindowDelay bounds how long a window of source transactions stays
+// open. It is the latency batching adds under steady traffic (a source
+// busy enough never goes quiet for IdleFlush, so every window runs its full
+// time): 1 s gave a p99 lag of 1.1 s at 2,000 tps in make bench-cdc. Short
+// windows cost little when draining a backlog, where windows fill by rows
+// first and the apply merges waiting groups into one target transaction.
+const DefaultWindowDelay = 20 * time.Millisecond
+
 type CDCConfig struct {
 	// DSN is the source database (as Config.DSN; MYSQL_PWD when it has no
 	// password). Changes of its database are captured.
@@ -42,7 +50,7 @@ type CDCConfig struct {
 	// stream resumes right after it. Nil: nothing is known, so a stream
 	// with Snapshot always takes a new snapshot.
 	Acked func(ctx context.Context, feed string) (Acked, error)
-	// WindowRows and WindowDelay bound a window of transactions written as
+	// WindowRows and WindowDelay (default DefaultWindowDelay) bound a window of transactions written as
 	// one group of change segments (defaults 50000 rows, 1s). A window is
 	// also written as soon as the source goes quiet (IdleFlush, 20ms).
 	WindowRows  int64
@@ -80,7 +88,7 @@ func (cfg *CDCConfig) defaults() {
 		cfg.WindowRows = 50000
 	}
 	if cfg.WindowDelay <= 0 {
-		cfg.WindowDelay = time.Second
+		cfg.WindowDelay = DefaultWindowDelay
 	}
 	if cfg.IdleFlush <= 0 {
 		cfg.IdleFlush = 20 * time.Millisecond

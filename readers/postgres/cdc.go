@@ -16,6 +16,14 @@ import (
 )
 
 // CDCConfig says which changes to stream and how.
+// DefaultWindowDelay bounds how long a window of source transactions stays
+// open. It is the latency batching adds under steady traffic (a source
+// busy enough never goes quiet for IdleFlush, so every window runs its full
+// time): 1 s gave a p99 lag of 1.1 s at 2,000 tps in make bench-cdc. Short
+// windows cost little when draining a backlog, where windows fill by rows
+// first and the apply merges waiting groups into one target transaction.
+const DefaultWindowDelay = 20 * time.Millisecond
+
 type CDCConfig struct {
 	// DSN is the source database.
 	DSN string
@@ -45,7 +53,7 @@ type CDCConfig struct {
 	AckInterval time.Duration
 	// WindowRows, WindowBytes and WindowDelay bound a window of transactions
 	// written as one group of change segments (defaults 50000 rows, 16 MiB,
-	// 1s). A window is also written as soon as the source goes quiet
+	// DefaultWindowDelay). A window is also written as soon as the source goes quiet
 	// (IdleFlush, default 20ms), so light traffic is not delayed.
 	WindowRows  int64
 	WindowBytes int64
@@ -92,7 +100,7 @@ func (cfg *CDCConfig) defaults() {
 		cfg.WindowBytes = 16 << 20
 	}
 	if cfg.WindowDelay <= 0 {
-		cfg.WindowDelay = time.Second
+		cfg.WindowDelay = DefaultWindowDelay
 	}
 	if cfg.IdleFlush <= 0 {
 		cfg.IdleFlush = 20 * time.Millisecond
