@@ -27,7 +27,7 @@
 # Peak RSS of dbcdc and dbload by GNU time (max over both runs of each).
 #
 # Environment: PGB_SCALE (10), DURATION (30), RATES ("1000 2000 0"), BACKLOG (1000000),
-# TOOLS ("dbmig dbmig@50ms native": dbmig@D is dbmig with dbcdc --window D), BENCH_DIR, BENCH_TMP.
+# TOOLS ("dbmig dbmig@1s native": dbmig@D is dbmig with dbcdc --window D), BENCH_DIR, BENCH_TMP.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
@@ -37,7 +37,7 @@ PGB_SCALE=${PGB_SCALE:-10}
 DURATION=${DURATION:-30}
 RATES=${RATES:-1000 2000 0}
 BACKLOG=${BACKLOG:-1000000}
-TOOLS=${TOOLS:-dbmig dbmig@50ms native}
+TOOLS=${TOOLS:-dbmig dbmig@1s native}
 WINDOW=
 DB=cdc
 BIN=$ROOT/bin
@@ -279,7 +279,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "## make bench-cdc — PostgreSQL $PGVER → PostgreSQL, pgbench scale $PGB_SCALE, $(nproc) cores, $(date '+%F %H:%M')"
 echo
-echo "Source synchronous_commit=$SYNC_COMMIT, wal_writer_delay=$WAL_WRITER_DELAY; dbmig = dbcdc with its default --window (1s), dbmig@D = dbcdc --window D; load average at start $LOAD_START, at end $LOAD_END (1/5/15 min)."
+echo "Source synchronous_commit=$SYNC_COMMIT, wal_writer_delay=$WAL_WRITER_DELAY; dbmig = dbcdc with its default --window ($($BIN/dbcdc --help 2>/dev/null | sed -n "s/.*--window DURATION.*(default: \([^)]*\)).*/\1/p" | head -1)), dbmig@D = dbcdc --window D; load average at start $LOAD_START, at end $LOAD_END (1/5/15 min)."
 echo
 echo "| tool | load | achieved tps | heartbeats on target / sent | lag p50 / p99 / max ms | last heartbeat on target after load stops, s |"
 echo "|---|---|---:|---:|---|---:|"
