@@ -81,10 +81,14 @@ record() {   # record STEP WALL RSS CHECK NOTES
   printf '%s\t%s\t%s\t%s\t%.1f\t%.0f\t%s\t%s\t%s\n' "$(date '+%F %H:%M')" "$SCALE" "$1" "$2" \
     "$(awk "BEGIN{print $SRC_BYTES/1e6/$2}")" "$(awk "BEGIN{print $ROWS/$2}")" "$3" "$4" "$5" >>"$RESULTS"
 }
-timed() { local t0 t1; t0=$(date +%s.%N); bash -c "set -o pipefail; $1"; t1=$(date +%s.%N); T=$(awk "BEGIN{printf \"%.2f\", $t1 - $t0}"); }
-rss() { awk '{printf "%.0f", $1/1024}' "$1" 2>/dev/null || echo -; }
+timed() { local t0 t1 rc=0; t0=$(date +%s.%N); bash -c "set -o pipefail; $1" || rc=$?; t1=$(date +%s.%N); T=$(awk "BEGIN{printf \"%.2f\", $t1 - $t0}"); return $rc; }
+rss() { tail -1 "$1" 2>/dev/null | awk '{printf "%.0f", $1/1024}' || echo -; }   # GNU time may print an exit-status line first
 maxrss() { local m=0 v; for f in "$@"; do v=$(rss "$f"); [ "$v" != - ] && [ "$v" -gt "$m" ] && m=$v; done; echo "$m"; }
 TIME="/usr/bin/time -f %M"
+
+# pgloader's readers wait on its writers; past MariaDB's default net_write_timeout (60 s)
+# the server drops such a connection ("Connection reset by peer" in pgloader).
+myq "" -e "SET GLOBAL net_write_timeout = 3600, GLOBAL net_read_timeout = 3600"
 
 for step in $STEPS; do
   case $step in
@@ -111,8 +115,12 @@ for step in $STEPS; do
   pgloader)
     fresh_db b_my_pgloader
     rm -rf "$BENCH_TMP/scratch/pgloader"
-    timed "$TIME -o $OUT/rss.a pgloader --root-dir $BENCH_TMP/scratch/pgloader '$PGLOADER_SRC' '$(pg_uri tgt b_my_pgloader)' >$OUT/pgloader.log 2>&1"
-    WALL[pgloader]=$T; RSS[pgloader]=$(rss "$OUT/rss.a"); CHECK[pgloader]=$(verify b_my_pgloader); log "pgloader defaults: $T s"
+    if timed "$TIME -o $OUT/rss.a pgloader --root-dir $BENCH_TMP/scratch/pgloader '$PGLOADER_SRC' '$(pg_uri tgt b_my_pgloader)' </dev/null >$OUT/pgloader.log 2>&1"; then
+      CHECK[pgloader]=$(verify b_my_pgloader)
+    else
+      CHECK[pgloader]="FAILED: $(grep -m1 -o 'Heap exhausted\|Connection reset by peer\|ERROR.*' $OUT/pgloader.log | head -c 120) (see $OUT/pgloader.log)"
+    fi
+    WALL[pgloader]=$T; RSS[pgloader]=$(rss "$OUT/rss.a"); log "pgloader defaults: $T s, ${CHECK[pgloader]}"
     record pgloader "$T" "${RSS[pgloader]}" "${CHECK[pgloader]}" "pgloader defaults"
     ;;
   pgloader-tuned)
@@ -126,8 +134,12 @@ LOAD DATABASE
        workers = 4, concurrency = 2, multiple readers per thread, rows per range = 250000
   SET PostgreSQL PARAMETERS maintenance_work_mem to '256MB';
 LOAD
-    timed "$TIME -o $OUT/rss.a pgloader --dynamic-space-size 4096 --root-dir $BENCH_TMP/scratch/pgloader $OUT/pgloader-tuned.load >$OUT/pgloader-tuned.log 2>&1"
-    WALL[pgloader-tuned]=$T; RSS[pgloader-tuned]=$(rss "$OUT/rss.a"); CHECK[pgloader-tuned]=$(verify b_my_pgloader_t); log "pgloader tuned: $T s"
+    if timed "$TIME -o $OUT/rss.a pgloader --dynamic-space-size 4096 --root-dir $BENCH_TMP/scratch/pgloader $OUT/pgloader-tuned.load </dev/null >$OUT/pgloader-tuned.log 2>&1"; then
+      CHECK[pgloader-tuned]=$(verify b_my_pgloader_t)
+    else
+      CHECK[pgloader-tuned]="FAILED: $(grep -m1 -o 'Heap exhausted\|Connection reset by peer\|ERROR.*' $OUT/pgloader-tuned.log | head -c 120) (see $OUT/pgloader-tuned.log)"
+    fi
+    WALL[pgloader-tuned]=$T; RSS[pgloader-tuned]=$(rss "$OUT/rss.a"); log "pgloader tuned: $T s, ${CHECK[pgloader-tuned]}"
     record pgloader-tuned "$T" "${RSS[pgloader-tuned]}" "${CHECK[pgloader-tuned]}" "pgloader --dynamic-space-size 4096, workers 4, concurrency 2, multiple readers per thread, rows per range 250000"
     ;;
   *) echo "bench: unknown step $step" >&2; exit 2;;
@@ -139,17 +151,25 @@ rps() { awk "BEGIN{printf \"%.0f\", $ROWS/$1/1000}"; }
 echo
 echo "## make bench-mysql — MariaDB → PostgreSQL, SCALE=$SCALE ($ROWS rows, $((SRC_BYTES / 1000000)) MB), $(nproc) cores, -j $JOBS, $(date '+%F %H:%M')"
 echo
-echo "| step | wall s | MB/s | k rows/s | pgloader defaults ÷ step | peak RSS MB (largest process) | target = source |"
-echo "|---|---:|---:|---:|---:|---:|---|"
+echo "| step | wall s | MB/s | k rows/s | pgloader defaults ÷ step | pgloader tuned ÷ step | peak RSS MB (largest process) | target = source |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+ratio_to() {   # ratio_to PEER STEP: PEER's wall ÷ STEP's, only when PEER's copy matched
+  [ -n "${WALL[$1]:-}" ] && [ "${CHECK[$1]:-}" = match ] && awk "BEGIN{printf \"%.2fx\", ${WALL[$1]}/${WALL[$2]}}" || echo -
+}
 for s in select extract dbmig pgloader pgloader-tuned; do
   [ -n "${WALL[$s]:-}" ] || continue
-  r=-; [ -n "${WALL[pgloader]:-}" ] && r=$(awk "BEGIN{printf \"%.2fx\", ${WALL[pgloader]}/${WALL[$s]}}")
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$s" "${WALL[$s]}" "$(mbs "${WALL[$s]}")" "$(rps "${WALL[$s]}")" "$r" "${RSS[$s]:--}" "${CHECK[$s]}"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$s" "${WALL[$s]}" "$(mbs "${WALL[$s]}")" "$(rps "${WALL[$s]}")" \
+    "$(ratio_to pgloader "$s")" "$(ratio_to pgloader-tuned "$s")" "${RSS[$s]:--}" "${CHECK[$s]}"
 done
 echo
-if [ -n "${WALL[dbmig]:-}" ] && [ -n "${WALL[pgloader]:-}" ]; then
+if [ -n "${WALL[dbmig]:-}" ] && [ -n "${WALL[pgloader]:-}" ] && [ "${CHECK[pgloader]}" = match ]; then
   r=$(awk "BEGIN{print ${WALL[pgloader]}/${WALL[dbmig]}}")
   printf -- '- ≥ 3× pgloader defaults: %s\n' "$(awk "BEGIN{printf \"%.2f× — %s\", $r, ($r >= 3) ? \"PASS\" : \"FAIL\"}")"
+elif [ -n "${CHECK[pgloader]:-}" ]; then
+  printf -- '- ≥ 3× pgloader defaults: no figure, pgloader with its defaults did not finish (%s)\n' "${CHECK[pgloader]}"
+fi
+if [ -n "${WALL[dbmig]:-}" ] && [ "${CHECK[pgloader-tuned]:-}" = match ]; then
+  printf -- '- against pgloader tuned (4 GB heap): %s\n' "$(ratio_to pgloader-tuned dbmig)"
 fi
 [ -n "${RSS[dbmig]:-}" ] && printf -- '- peak RSS of each dbmig process ≤ 256 MB: %s MB — %s\n' "${RSS[dbmig]}" "$([ "${RSS[dbmig]}" -le 256 ] && echo PASS || echo FAIL)"
 echo
