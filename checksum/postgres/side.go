@@ -117,6 +117,18 @@ func (s *Side) PushdownWith(other compare.Side) error {
 	return nil
 }
 
+// OnThisHost reports whether the server is reached over loopback or a Unix
+// socket (compare.Local).
+func (s *Side) OnThisHost() bool {
+	switch a := s.conn.PgConn().Conn().RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
+}
+
 // bufferedConn reads a connection through a buffer.
 type bufferedConn struct {
 	net.Conn
