@@ -39,7 +39,7 @@ type AppliedGroup struct {
 	LSN          string
 	Rows         int64 // changes read (before collapsing)
 	Transactions int64
-	Lag          time.Duration // source commit of the last transaction → target commit
+	Lag          time.Duration // source commit of the group's oldest unit → target commit
 	Heartbeat    bool
 }
 

@@ -91,8 +91,8 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 	}
 	if a.cfg.OnApplied != nil {
 		g := AppliedGroup{LSN: formatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.cp.Phase == format.PhaseHeartbeat}
-		if !last.cp.CommitTime.IsZero() {
-			g.Lag = time.Since(last.cp.CommitTime)
+		if t := oldestCommit(group); !t.IsZero() {
+			g.Lag = time.Since(t)
 		} else if !last.cp.SourceTime.IsZero() {
 			g.Lag = time.Since(last.cp.SourceTime)
 		}
@@ -567,4 +567,17 @@ func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, uint32(v)) 
 // its other characters.
 func sameTypeName(a, b string) bool {
 	return a == b || strings.ReplaceAll(a, `"`, "") == strings.ReplaceAll(b, `"`, "")
+}
+
+// oldestCommit is the commit time of the first unit of a group that has one:
+// its last transaction's, the closest the checkpoints come to the group's
+// oldest (a unit spans one source window, 20 ms by default). Reporting the
+// newest instead understated lag by up to the whole group.
+func oldestCommit(group []*unit) time.Time {
+	for _, u := range group {
+		if !u.cp.CommitTime.IsZero() {
+			return u.cp.CommitTime
+		}
+	}
+	return time.Time{}
 }
