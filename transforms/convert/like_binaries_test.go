@@ -25,7 +25,7 @@ func TestRoundTripBinaries(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	a := testdb.MySQL(t)
-	a.Exec(t, allTypesSQL...)
+	a.Exec(t, allTypesSQL(t)...)
 	pg := testdb.Postgres(t)
 	b := testdb.MySQL(t)
 	b.Exec(t, showCreateTable(t, a, "all_types"))
