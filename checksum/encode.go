@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/zeebo/xxh3"
 )
 
@@ -55,6 +56,23 @@ type column struct {
 	set      bool
 	bitWidth int // > 0: a bit(n) column carried as an unsigned integer
 	arr      arrow.Array
+	// The bound array's validity bitmap and offset, nil when it has no
+	// nulls: Array.IsNull per value was a third of the hashing time.
+	valid     []byte
+	validFrom int
+}
+
+// bind makes c read its column of rec.
+func (c *column) bind(rec arrow.RecordBatch) {
+	c.arr = rec.Column(c.index)
+	c.valid, c.validFrom = nil, 0
+	if c.arr.NullN() > 0 {
+		c.valid, c.validFrom = c.arr.NullBitmapBytes(), c.arr.Data().Offset()
+	}
+}
+
+func (c *column) isNull(row int) bool {
+	return c.valid != nil && bitutil.BitIsNotSet(c.valid, c.validFrom+row)
 }
 
 // newColumn describes field i of schema.
@@ -82,7 +100,8 @@ func newColumn(schema *arrow.Schema, i int) column {
 // appendColumn appends the canonical encoding of the column's value in row.
 func appendColumn(b []byte, c *column, row int) []byte {
 	switch {
-	case c.arr.IsNull(row):
+	case c.isNull(row):
+		return append(b, tagNull)
 	case c.padded || c.set:
 		var v string
 		switch a := c.arr.(type) {
@@ -117,7 +136,7 @@ func appendColumn(b []byte, c *column, row int) []byte {
 		}
 		return appendString(b, string(digits[:c.bitWidth]), "")
 	}
-	return appendValue(b, c.arr, row, c.logical)
+	return appendNonNull(b, c.arr, row, c.logical)
 }
 
 func bitValue(a arrow.Array, row int) uint64 {
@@ -160,7 +179,7 @@ func NewHasher(schema *arrow.Schema, columns []int) (*Hasher, error) {
 // of it are hashed.
 func (h *Hasher) Bind(rec arrow.RecordBatch) {
 	for i := range h.cols {
-		h.cols[i].arr = rec.Column(h.cols[i].index)
+		h.cols[i].bind(rec)
 	}
 }
 
@@ -266,6 +285,11 @@ func appendValue(b []byte, a arrow.Array, i int, logical string) []byte {
 	if a.IsNull(i) {
 		return append(b, tagNull)
 	}
+	return appendNonNull(b, a, i, logical)
+}
+
+// appendNonNull is appendValue for a value known not to be NULL.
+func appendNonNull(b []byte, a arrow.Array, i int, logical string) []byte {
 	switch a := a.(type) {
 	case *array.Int64:
 		return appendInt(b, a.Value(i))

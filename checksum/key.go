@@ -65,7 +65,7 @@ func NewKeyEncoder(schema *arrow.Schema, key []int) (*KeyEncoder, error) {
 // Bind makes the encoder read rec's columns.
 func (k *KeyEncoder) Bind(rec arrow.RecordBatch) {
 	for i := range k.cols {
-		k.cols[i].arr = rec.Column(k.cols[i].index)
+		k.cols[i].bind(rec)
 	}
 }
 
@@ -74,7 +74,7 @@ func (k *KeyEncoder) Bind(rec arrow.RecordBatch) {
 func (k *KeyEncoder) Append(b []byte, row int) ([]byte, error) {
 	for i := range k.cols {
 		c := &k.cols[i]
-		if c.arr.IsNull(row) {
+		if c.isNull(row) {
 			return b, fmt.Errorf("key column %q is NULL", c.name)
 		}
 		if c.padded {
