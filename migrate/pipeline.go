@@ -246,7 +246,7 @@ func mysqlAcked(target string) func(context.Context, string) (mysqlreader.Acked,
 		if err != nil {
 			return mysqlreader.Acked{}, err
 		}
-		lsn, err := mysqlreader.ParseLSN(a.LSN)
+		lsn, err := format.ParseLSN(a.LSN)
 		if err != nil {
 			return mysqlreader.Acked{}, fmt.Errorf("applied position: %w", err)
 		}

@@ -84,7 +84,7 @@ func mysqlAcker(from string) func(context.Context, string) (mysql.Acked, error) 
 		if err != nil {
 			return mysql.Acked{}, err
 		}
-		lsn, err := mysql.ParseLSN(a.LSN)
+		lsn, err := format.ParseLSN(a.LSN)
 		if err != nil {
 			return mysql.Acked{}, fmt.Errorf("applied position: %w", err)
 		}

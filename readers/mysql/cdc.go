@@ -195,7 +195,7 @@ func (s *cdcSession) begin(ctx, work context.Context) error {
 	resume := acked.Found && acked.LSN != 0 && (acked.SnapshotDone || acked.SnapshotID == "")
 	switch {
 	case s.cfg.Snapshot && resume:
-		s.cfg.Logger.Info("resuming: the target holds the snapshot of this feed", "feed", s.feed, "applied", FormatLSN(acked.LSN))
+		s.cfg.Logger.Info("resuming: the target holds the snapshot of this feed", "feed", s.feed, "applied", format.FormatLSN(acked.LSN))
 	case s.cfg.Snapshot:
 		if acked.Found {
 			s.cfg.Logger.Warn("the target holds an unfinished snapshot of this feed: taking a new one", "feed", s.feed)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dbmig/dbmig/format"
 	"github.com/dbmig/dbmig/readers/mysql/binlog"
 )
 
@@ -25,7 +26,7 @@ type received struct {
 // (whose memory the next Next reuses).
 func (s *cdcSession) stream(ctx, work context.Context) error {
 	if s.cfg.Until != 0 && s.written >= s.cfg.Until {
-		s.cfg.Logger.Info("the stream starts at or past the fence", "until", FormatLSN(s.cfg.Until), "at", FormatLSN(s.written))
+		s.cfg.Logger.Info("the stream starts at or past the fence", "until", format.FormatLSN(s.cfg.Until), "at", format.FormatLSN(s.written))
 		return nil
 	}
 	bl, err := binlog.Open(work, binlog.Config{DSN: s.dsn, Flavor: s.flavor, Start: s.start,
@@ -79,7 +80,7 @@ func (s *cdcSession) stream(ctx, work context.Context) error {
 			nextHeartbeat = now.Add(s.cfg.Heartbeat)
 		}
 		if s.cfg.Until != 0 && !w.open && s.win.empty() && s.written >= s.cfg.Until {
-			s.cfg.Logger.Info("reached the fence", "until", FormatLSN(s.cfg.Until), "at", FormatLSN(s.written))
+			s.cfg.Logger.Info("reached the fence", "until", format.FormatLSN(s.cfg.Until), "at", format.FormatLSN(s.written))
 			return nil
 		}
 		if !now.Before(nextHeartbeat) && !w.open && w.empty() {
@@ -120,7 +121,7 @@ func (s *cdcSession) stream(ctx, work context.Context) error {
 				return err
 			}
 			if stop {
-				s.cfg.Logger.Info("a transaction past the fence committed", "until", FormatLSN(s.cfg.Until), "at", r.tx.Resume.String())
+				s.cfg.Logger.Info("a transaction past the fence committed", "until", format.FormatLSN(s.cfg.Until), "at", r.tx.Resume.String())
 				return s.flush(time.Now())
 			}
 			more <- struct{}{}

@@ -38,21 +38,6 @@ func binlogSeq(file string) (uint64, error) {
 	return seq, nil
 }
 
-// FormatLSN writes a position as "X/Y" (hex high and low 32 bits), the form
-// targets store (dbmig.cdc_checkpoints.lsn is a pg_lsn).
-func FormatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, uint32(v)) }
-
-// ParseLSN reads "X/Y".
-func ParseLSN(s string) (uint64, error) {
-	hi, lo, ok := strings.Cut(s, "/")
-	h, err1 := strconv.ParseUint(hi, 16, 32)
-	l, err2 := strconv.ParseUint(lo, 16, 32)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("%q is not a position (want X/Y in hex)", s)
-	}
-	return h<<32 | l, nil
-}
-
 // ParseUntil reads a --until fence: "file:pos" (as SHOW MASTER STATUS
 // prints it) or "X/Y" (a change-stream position).
 func ParseUntil(s string) (uint64, error) {
@@ -63,7 +48,7 @@ func ParseUntil(s string) (uint64, error) {
 		}
 		return BinlogLSN(file, uint32(p))
 	}
-	return ParseLSN(s)
+	return format.ParseLSN(s)
 }
 
 // checkpointPosition is the Position map of a checkpoint at p: the "lsn"
@@ -74,7 +59,7 @@ func checkpointPosition(p binlog.Position, flavor string) (format.Position, uint
 	if err != nil {
 		return nil, 0, err
 	}
-	pos := format.Position{"lsn": FormatLSN(lsn), "file": p.File, "pos": strconv.FormatUint(uint64(p.Pos), 10), "flavor": flavor}
+	pos := format.Position{"lsn": format.FormatLSN(lsn), "file": p.File, "pos": strconv.FormatUint(uint64(p.Pos), 10), "flavor": flavor}
 	if p.GTIDSet != "" {
 		pos["gtid"] = p.GTIDSet
 	}
@@ -115,5 +100,5 @@ func positionOfLSN(ctx context.Context, conn *sql.Conn, lsn uint64) (binlog.Posi
 		return binlog.Position{}, fmt.Errorf("list binary logs: %w", err)
 	}
 	return binlog.Position{}, fmt.Errorf("position %s: the source no longer has binlog file number %d (oldest: %s): the changes after it are lost; start over with --snapshot",
-		FormatLSN(lsn), lsn>>32, first)
+		format.FormatLSN(lsn), lsn>>32, first)
 }

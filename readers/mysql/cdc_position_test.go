@@ -1,17 +1,21 @@
 package mysql
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/dbmig/dbmig/format"
+)
 
 func TestBinlogLSNOrderAndRoundTrip(t *testing.T) {
 	a, err := BinlogLSN("binlog.000042", 1234)
-	if err != nil || FormatLSN(a) != "2A/4D2" {
-		t.Fatalf("BinlogLSN: %s, %v", FormatLSN(a), err)
+	if err != nil || format.FormatLSN(a) != "2A/4D2" {
+		t.Fatalf("BinlogLSN: %s, %v", format.FormatLSN(a), err)
 	}
 	b, _ := BinlogLSN("binlog.000043", 4) // the next file's start is after any offset of the last
 	if b <= a {
-		t.Errorf("rotation goes backwards: %s <= %s", FormatLSN(b), FormatLSN(a))
+		t.Errorf("rotation goes backwards: %s <= %s", format.FormatLSN(b), format.FormatLSN(a))
 	}
-	if v, err := ParseLSN(FormatLSN(a)); err != nil || v != a {
+	if v, err := format.ParseLSN(format.FormatLSN(a)); err != nil || v != a {
 		t.Errorf("ParseLSN: %d, %v", v, err)
 	}
 	if v, err := ParseUntil("mysql-bin.000042:1234"); err != nil || v != a {

@@ -25,15 +25,15 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 	var rows, txs int64
 	var live []*unit
 	for _, u := range group {
-		rows += u.rows
-		txs += u.cp.Transactions
-		if u.cp.Phase == format.PhaseCommit && u.lsn <= a.applied {
-			a.stats.Skipped += u.rows // the whole group is in the target already
+		rows += u.Rows
+		txs += u.Checkpoint.Transactions
+		if u.Checkpoint.Phase == format.PhaseCommit && u.LSN <= a.applied {
+			a.stats.Skipped += u.Rows // the whole group is in the target already
 			continue
 		}
 		live = append(live, u)
 	}
-	if last.lsn <= a.applied && len(live) == 0 {
+	if last.LSN <= a.applied && len(live) == 0 {
 		return nil
 	}
 	// Per table, the runs of segments in stream order; a run ends where the
@@ -43,7 +43,7 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 	var order []string
 	runs := map[string][][]*changeSeg{}
 	for _, u := range live {
-		for _, s := range u.segs {
+		for _, s := range u.Segments {
 			t, err := a.prepareTarget(ctx, s)
 			if err != nil {
 				return err
@@ -53,7 +53,7 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 			if len(rs) == 0 {
 				order = append(order, key)
 			}
-			if len(rs) == 0 || !sameColumns(rs[len(rs)-1][0].schema, s.schema) {
+			if len(rs) == 0 || !sameColumns(rs[len(rs)-1][0].Schema, s.Schema) {
 				rs = append(rs, nil)
 			}
 			rs[len(rs)-1] = append(rs[len(rs)-1], s)
@@ -72,32 +72,32 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 			}
 		}
 	}
-	lsn := max(last.lsn, a.applied)
+	lsn := max(last.LSN, a.applied)
 	var commitTime any // NULL keeps the recorded one
-	if !last.cp.CommitTime.IsZero() {
-		commitTime = last.cp.CommitTime.UTC()
+	if !last.Checkpoint.CommitTime.IsZero() {
+		commitTime = last.Checkpoint.CommitTime.UTC()
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE `dbmig`.`cdc_checkpoints` SET `lsn` = ?, `commit_time` = COALESCE(?, `commit_time`), `applied_at` = current_timestamp(6) WHERE `feed` = ?",
-		formatLSN(lsn), commitTime, a.feed); err != nil {
-		return fmt.Errorf("record checkpoint %s: %w", formatLSN(lsn), err)
+		format.FormatLSN(lsn), commitTime, a.feed); err != nil {
+		return fmt.Errorf("record checkpoint %s: %w", format.FormatLSN(lsn), err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit changes up to %s: %w", formatLSN(lsn), err)
+		return fmt.Errorf("commit changes up to %s: %w", format.FormatLSN(lsn), err)
 	}
 	a.applied = lsn
 	a.stats.Commits++
 	a.stats.Changes += rows
 	a.stats.Transactions += txs
-	a.stats.LSN = formatLSN(lsn)
-	if err := a.writeAck(last.cp.CommitTime); err != nil {
+	a.stats.LSN = format.FormatLSN(lsn)
+	if err := a.writeAck(last.Checkpoint.CommitTime); err != nil {
 		return err
 	}
 	if a.cfg.OnApplied != nil {
-		g := AppliedGroup{LSN: formatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.cp.Phase == format.PhaseHeartbeat}
+		g := AppliedGroup{LSN: format.FormatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.Checkpoint.Phase == format.PhaseHeartbeat}
 		if t := oldestCommit(group); !t.IsZero() {
 			g.Lag = time.Since(t)
-		} else if !last.cp.SourceTime.IsZero() {
-			g.Lag = time.Since(last.cp.SourceTime)
+		} else if !last.Checkpoint.SourceTime.IsZero() {
+			g.Lag = time.Since(last.Checkpoint.SourceTime)
 		}
 		a.cfg.OnApplied(g)
 	}
@@ -182,22 +182,22 @@ func targetPrimaryKey(ctx context.Context, conn *sql.Conn, database, table strin
 func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget, error) {
 	database := a.database
 	if database == "" {
-		database = s.h.Table.Schema
+		database = s.Header.Table.Schema
 	}
 	if database == "" {
-		database = s.h.Table.Database
+		database = s.Header.Table.Database
 	}
 	if database == "" {
-		return nil, fmt.Errorf("table %s: the stream names no database and the target DSN has none", s.h.Table)
+		return nil, fmt.Errorf("table %s: the stream names no database and the target DSN has none", s.Header.Table)
 	}
-	key := database + "\x00" + s.h.Table.Name + "\x00" + fingerprint(s.schema)
+	key := database + "\x00" + s.Header.Table.Name + "\x00" + fingerprint(s.Schema)
 	if t := a.targets[key]; t != nil {
 		return t, nil
 	}
-	t := &applyTarget{database: database, table: s.h.Table.Name}
-	pos := "segment " + strconv.Itoa(s.index)
-	if len(s.batches) > 0 && s.batches[0].NumRows() > 0 {
-		pos = "LSN " + formatLSN(uint64(s.batches[0].Column(1).(*array.Int64).Value(0)))
+	t := &applyTarget{database: database, table: s.Header.Table.Name}
+	pos := "segment " + strconv.Itoa(s.Index)
+	if len(s.Batches) > 0 && s.Batches[0].NumRows() > 0 {
+		pos = "LSN " + format.FormatLSN(uint64(s.Batches[0].Column(1).(*array.Int64).Value(0)))
 	}
 	ddlErr := func(f string, args ...any) error {
 		return fmt.Errorf("table %s at %s: %s: apply cannot follow this DDL (--on-ddl=skip applies the columns both sides have)", t.name(), pos, fmt.Sprintf(f, args...))
@@ -211,13 +211,13 @@ func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget
 	}
 	inStream := map[string]bool{}
 	added := false
-	for _, c := range s.cols {
+	for _, c := range s.Columns {
 		inStream[c.Name] = true
 		if _, ok := tcols[c.Name]; ok {
 			continue
 		}
 		typ := c.DeclaredType()
-		if s.h.Dialect() != "mysql" || typ == "" {
+		if s.Header.Dialect() != "mysql" || typ == "" {
 			if a.cfg.OnDDL == "skip" {
 				continue
 			}
@@ -250,7 +250,7 @@ func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget
 	var fields []arrow.Field
 	var defs, names []string
 	keyPos := map[string]int{}
-	for i, c := range s.cols {
+	for i, c := range s.Columns {
 		tc, ok := tcols[c.Name]
 		if !ok || tc.generated {
 			continue
@@ -266,7 +266,7 @@ func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget
 		t.cols = append(t.cols, i)
 		t.staged = append(t.staged, c)
 		names = append(names, quote(c.Name))
-		f := s.schema.Field(format.ChangeColumns + i)
+		f := s.Schema.Field(format.ChangeColumns + i)
 		fields = append(fields, arrow.Field{Name: f.Name, Type: f.Type, Nullable: true, Metadata: f.Metadata})
 		def := quote(c.Name) + " " + tc.columnType
 		if tc.charset != "" && tc.collation != "" {
@@ -382,9 +382,9 @@ func (a *applier) applyRun(ctx context.Context, tx *sql.Tx, segs []*changeSeg) e
 	}
 	var batches []arrow.RecordBatch
 	for _, s := range segs {
-		batches = append(batches, s.batches...)
+		batches = append(batches, s.Batches...)
 	}
-	ntab := len(segs[0].cols)
+	ntab := len(segs[0].Columns)
 	state := map[string][]applyStep{}
 	var order []string
 	truncated := false
@@ -422,7 +422,7 @@ func (a *applier) applyRun(ctx context.Context, tx *sql.Tx, segs []*changeSeg) e
 				continue
 			}
 			where := func() string {
-				return fmt.Sprintf("table %s at LSN %s", t.name(), formatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
+				return fmt.Sprintf("table %s at LSN %s", t.name(), format.FormatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
 			}
 			switch op := ops.Value(row); op {
 			case format.OpTruncate:
@@ -615,8 +615,8 @@ func stageBatches(t *applyTarget, batches []arrow.RecordBatch, ntab int, steps [
 // newest instead understated lag by up to the whole group.
 func oldestCommit(group []*unit) time.Time {
 	for _, u := range group {
-		if !u.cp.CommitTime.IsZero() {
-			return u.cp.CommitTime
+		if !u.Checkpoint.CommitTime.IsZero() {
+			return u.Checkpoint.CommitTime
 		}
 	}
 	return time.Time{}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -128,19 +126,3 @@ func writeAckFile(path string, a Applied) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-// LSNs travel as "X/Y" (hex high and low 32 bits).
-func parseLSN(s string) (uint64, error) {
-	hi, lo, ok := strings.Cut(s, "/")
-	if !ok {
-		return 0, fmt.Errorf("%q is not an LSN", s)
-	}
-	h, err1 := strconv.ParseUint(hi, 16, 32)
-	l, err2 := strconv.ParseUint(lo, 16, 32)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("%q is not an LSN", s)
-	}
-	return h<<32 | l, nil
-}
-
-func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, uint32(v)) }

@@ -77,7 +77,7 @@ func group(feed string, commitLSN, end uint64, changes ...change) []segSpec {
 			}
 		},
 	}
-	cp := checkpoint(feed, format.Checkpoint{Phase: format.PhaseCommit, Position: format.Position{"lsn": formatLSN(end)},
+	cp := checkpoint(feed, format.Checkpoint{Phase: format.PhaseCommit, Position: format.Position{"lsn": format.FormatLSN(end)},
 		CommitTime: time.Now().UTC(), Segments: 1, Rows: int64(len(changes)), Transactions: 1})
 	return []segSpec{seg, cp}
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dbmig/dbmig/format"
 	"github.com/jackc/pgx/v5"
 )
@@ -52,30 +50,11 @@ type ApplyStats struct {
 	LSN          string
 }
 
-// unit is the change segments up to one checkpoint, read whole.
-type unit struct {
-	segs []*changeSeg
-	cp   format.Checkpoint
-	lsn  uint64
-	rows int64
-}
+// unit is the change segments up to one checkpoint, read whole
+// (format.ReadChangeUnits).
+type unit = format.ChangeUnit
 
-type changeSeg struct {
-	h       format.Header
-	cols    []format.Column // the table's columns (after image)
-	schema  *arrow.Schema
-	batches []arrow.RecordBatch
-	index   int
-}
-
-func (u *unit) release() {
-	for _, s := range u.segs {
-		for _, b := range s.batches {
-			b.Release()
-		}
-		s.batches = nil
-	}
-}
+type changeSeg = format.ChangeSegment
 
 // Apply reads a change stream (dbcdc) and applies it to the target, until
 // the stream ends (its trailer) or ctx is cancelled (the group in progress
@@ -174,20 +153,20 @@ func (a *applier) snapshot(ctx, work context.Context, begin format.Checkpoint, r
 			return err
 		}
 	}
-	lsn, err := parseLSN(begin.Position["lsn"])
+	lsn, err := format.ParseLSN(begin.Position["lsn"])
 	if err != nil {
 		return fmt.Errorf("begin checkpoint: %w", err)
 	}
 	if _, err := a.conn.Exec(work, `
 INSERT INTO dbmig.cdc_checkpoints (feed, lsn, snapshot_id, snapshot_done) VALUES ($1, $2::pg_lsn, $3, false)
 ON CONFLICT (feed) DO UPDATE SET lsn = EXCLUDED.lsn, snapshot_id = EXCLUDED.snapshot_id, snapshot_done = false, applied_at = now()`,
-		a.feed, formatLSN(lsn), begin.SnapshotID); err != nil {
+		a.feed, format.FormatLSN(lsn), begin.SnapshotID); err != nil {
 		return fmt.Errorf("record the snapshot of %s: %w", a.feed, err)
 	}
 	var next *format.Segment
 	lc := a.cfg.Config
 	lc.stopAtChanges = func(s *format.Segment) { next = s }
-	a.cfg.Logger.Info("loading the snapshot", "feed", a.feed, "lsn", formatLSN(lsn))
+	a.cfg.Logger.Info("loading the snapshot", "feed", a.feed, "lsn", format.FormatLSN(lsn))
 	st, err := Load(ctx, lc, r)
 	a.stats.Snapshot = st
 	if err != nil {
@@ -207,7 +186,7 @@ ON CONFLICT (feed) DO UPDATE SET lsn = EXCLUDED.lsn, snapshot_id = EXCLUDED.snap
 		return fmt.Errorf("record the snapshot of %s as done: %w", a.feed, err)
 	}
 	a.applied, a.snapID = lsn, begin.SnapshotID
-	a.cfg.Logger.Info("snapshot loaded; applying changes", "feed", a.feed, "rows", st.Rows, "from", formatLSN(lsn))
+	a.cfg.Logger.Info("snapshot loaded; applying changes", "feed", a.feed, "rows", st.Rows, "from", format.FormatLSN(lsn))
 	return a.writeAck(time.Time{})
 }
 
@@ -278,10 +257,10 @@ func (a *applier) resume(ctx context.Context, begin format.Checkpoint) error {
 	if old.SnapshotID != "" && !old.SnapshotDone {
 		return fmt.Errorf("feed %s: the target holds part of snapshot %s, and the stream has no snapshot: rerun dbcdc with --snapshot", a.feed, old.SnapshotID)
 	}
-	if a.applied, err = parseLSN(old.LSN); err != nil {
+	if a.applied, err = format.ParseLSN(old.LSN); err != nil {
 		return err
 	}
-	start, err := parseLSN(begin.Position["lsn"])
+	start, err := format.ParseLSN(begin.Position["lsn"])
 	if err != nil {
 		return fmt.Errorf("begin checkpoint: %w", err)
 	}
@@ -289,102 +268,18 @@ func (a *applier) resume(ctx context.Context, begin format.Checkpoint) error {
 		// The slot had been confirmed past what this target holds: the
 		// changes in between are gone from the source.
 		return fmt.Errorf("feed %s: the stream starts at %s, but the target has applied only up to %s: changes in between are lost (was the slot confirmed by another consumer?)",
-			a.feed, formatLSN(start), old.LSN)
+			a.feed, format.FormatLSN(start), old.LSN)
 	}
 	a.snapID = old.SnapshotID
-	a.cfg.Logger.Info("resuming", "feed", a.feed, "applied", old.LSN, "stream_from", formatLSN(start))
+	a.cfg.Logger.Info("resuming", "feed", a.feed, "applied", old.LSN, "stream_from", format.FormatLSN(start))
 	return nil
-}
-
-// read reads the stream into units, in a goroutine: Apply then knows
-// whether more input is waiting (merge it into one target transaction) or
-// the input is idle (commit now, adding no latency).
-func (a *applier) read(r *format.Reader, out chan<- *unit, errc chan<- error) {
-	defer close(out)
-	var pending []*changeSeg
-	var rows int64
-	for {
-		seg, err := r.Next()
-		if err == io.EOF {
-			if len(pending) > 0 {
-				err = errors.New("the stream ended with change segments after its last checkpoint")
-			} else {
-				err = nil
-			}
-			errc <- err
-			return
-		}
-		if err != nil {
-			errc <- err
-			return
-		}
-		switch seg.Header.Kind {
-		case format.KindChange:
-			cs, err := readChangeSegment(seg)
-			if err != nil {
-				errc <- err
-				return
-			}
-			pending = append(pending, cs)
-			for _, b := range cs.batches {
-				rows += b.NumRows()
-			}
-		case format.KindCheckpoint:
-			cp, err := format.CheckpointOf(seg.Header)
-			if err == nil && cp.Feed != a.feed {
-				err = fmt.Errorf("segment %d belongs to feed %s, the stream to %s", seg.Index, cp.Feed, a.feed)
-			}
-			if err == nil && (cp.Phase != format.PhaseCommit && cp.Phase != format.PhaseHeartbeat) {
-				err = fmt.Errorf("segment %d: unexpected %s checkpoint among changes", seg.Index, cp.Phase)
-			}
-			if err == nil && (cp.Segments != len(pending) || cp.Rows != rows) {
-				err = fmt.Errorf("segment %d: checkpoint at %s counts %d segments and %d rows, the stream held %d and %d: segments are missing",
-					seg.Index, cp.Position["lsn"], cp.Segments, cp.Rows, len(pending), rows)
-			}
-			var lsn uint64
-			if err == nil {
-				lsn, err = parseLSN(cp.Position["lsn"])
-			}
-			if err != nil {
-				errc <- err
-				return
-			}
-			out <- &unit{segs: pending, cp: cp, lsn: lsn, rows: rows}
-			pending, rows = nil, 0
-		default:
-			errc <- fmt.Errorf("segment %d: a %s segment among changes", seg.Index, seg.Header.Kind)
-			return
-		}
-	}
-}
-
-func readChangeSegment(seg *format.Segment) (*changeSeg, error) {
-	cols, err := format.TableColumnsOf(seg.Columns)
-	if err != nil {
-		return nil, fmt.Errorf("segment %d (%s): %w", seg.Index, seg.Header.Table, err)
-	}
-	cs := &changeSeg{h: seg.Header, cols: cols, schema: seg.Schema, index: seg.Index}
-	for {
-		rec, err := seg.Read()
-		if err == io.EOF {
-			return cs, nil
-		}
-		if err != nil {
-			for _, b := range cs.batches {
-				b.Release()
-			}
-			return nil, err
-		}
-		rec.Retain()
-		cs.batches = append(cs.batches, rec)
-	}
 }
 
 // run applies units until the stream ends or ctx is cancelled.
 func (a *applier) run(ctx, work context.Context, r *format.Reader) error {
 	units := make(chan *unit, 2)
 	errc := make(chan error, 2)
-	go a.read(r, units, errc)
+	go format.ReadChangeUnits(r, a.feed, units, errc)
 	for {
 		var u *unit
 		var ok bool
@@ -397,7 +292,7 @@ func (a *applier) run(ctx, work context.Context, r *format.Reader) error {
 			return <-errc
 		}
 		group := []*unit{u}
-		rows := u.rows
+		rows := u.Rows
 	more:
 		for rows < a.cfg.MaxRows {
 			select {
@@ -406,14 +301,14 @@ func (a *applier) run(ctx, work context.Context, r *format.Reader) error {
 					break more
 				}
 				group = append(group, v)
-				rows += v.rows
+				rows += v.Rows
 			default:
 				break more // the input is idle: apply now
 			}
 		}
 		err := a.applyGroup(work, group)
 		for _, g := range group {
-			g.release()
+			g.Release()
 		}
 		if err != nil {
 			return err

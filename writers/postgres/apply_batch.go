@@ -25,15 +25,15 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 	var rows, txs int64
 	var live []*unit
 	for _, u := range group {
-		rows += u.rows
-		txs += u.cp.Transactions
-		if u.cp.Phase == format.PhaseCommit && u.lsn <= a.applied {
-			a.stats.Skipped += u.rows // the whole group is in the target already
+		rows += u.Rows
+		txs += u.Checkpoint.Transactions
+		if u.Checkpoint.Phase == format.PhaseCommit && u.LSN <= a.applied {
+			a.stats.Skipped += u.Rows // the whole group is in the target already
 			continue
 		}
 		live = append(live, u)
 	}
-	if last.lsn <= a.applied && len(live) == 0 {
+	if last.LSN <= a.applied && len(live) == 0 {
 		return nil
 	}
 	tx, err := a.conn.Begin(ctx)
@@ -49,13 +49,13 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 	var order []string
 	runs := map[string][]*run{}
 	for _, u := range live {
-		for _, s := range u.segs {
-			key := s.h.Table.Schema + "." + s.h.Table.Name
+		for _, s := range u.Segments {
+			key := s.Header.Table.Schema + "." + s.Header.Table.Name
 			rs := runs[key]
 			if len(rs) == 0 {
 				order = append(order, key)
 			}
-			if len(rs) == 0 || !sameColumns(rs[len(rs)-1].segs[0].schema, s.schema) {
+			if len(rs) == 0 || !sameColumns(rs[len(rs)-1].segs[0].Schema, s.Schema) {
 				rs = append(rs, &run{})
 				runs[key] = rs
 			}
@@ -69,32 +69,32 @@ func (a *applier) applyGroup(ctx context.Context, group []*unit) error {
 			}
 		}
 	}
-	lsn := max(last.lsn, a.applied)
+	lsn := max(last.LSN, a.applied)
 	var commitTime *time.Time
-	if !last.cp.CommitTime.IsZero() {
-		commitTime = &last.cp.CommitTime
+	if !last.Checkpoint.CommitTime.IsZero() {
+		commitTime = &last.Checkpoint.CommitTime
 	}
 	if _, err := tx.Exec(ctx, `UPDATE dbmig.cdc_checkpoints SET lsn = $2::pg_lsn, commit_time = coalesce($3, commit_time), applied_at = now() WHERE feed = $1`,
-		a.feed, formatLSN(lsn), commitTime); err != nil {
-		return fmt.Errorf("record checkpoint %s: %w", formatLSN(lsn), err)
+		a.feed, format.FormatLSN(lsn), commitTime); err != nil {
+		return fmt.Errorf("record checkpoint %s: %w", format.FormatLSN(lsn), err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit changes up to %s: %w", formatLSN(lsn), err)
+		return fmt.Errorf("commit changes up to %s: %w", format.FormatLSN(lsn), err)
 	}
 	a.applied = lsn
 	a.stats.Commits++
 	a.stats.Changes += rows
 	a.stats.Transactions += txs
-	a.stats.LSN = formatLSN(lsn)
-	if err := a.writeAck(last.cp.CommitTime); err != nil {
+	a.stats.LSN = format.FormatLSN(lsn)
+	if err := a.writeAck(last.Checkpoint.CommitTime); err != nil {
 		return err
 	}
 	if a.cfg.OnApplied != nil {
-		g := AppliedGroup{LSN: formatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.cp.Phase == format.PhaseHeartbeat}
+		g := AppliedGroup{LSN: format.FormatLSN(lsn), Rows: rows, Transactions: txs, Heartbeat: last.Checkpoint.Phase == format.PhaseHeartbeat}
 		if t := oldestCommit(group); !t.IsZero() {
 			g.Lag = time.Since(t)
-		} else if !last.cp.SourceTime.IsZero() {
-			g.Lag = time.Since(last.cp.SourceTime)
+		} else if !last.Checkpoint.SourceTime.IsZero() {
+			g.Lag = time.Since(last.Checkpoint.SourceTime)
 		}
 		a.cfg.OnApplied(g)
 	}
@@ -105,7 +105,7 @@ func (a *applier) writeAck(commit time.Time) error {
 	if a.cfg.AckFile == "" {
 		return nil
 	}
-	err := writeAckFile(a.cfg.AckFile, Applied{Feed: a.feed, Found: true, LSN: formatLSN(a.applied), SnapshotID: a.snapID, SnapshotDone: true, CommitTime: commit})
+	err := writeAckFile(a.cfg.AckFile, Applied{Feed: a.feed, Found: true, LSN: format.FormatLSN(a.applied), SnapshotID: a.snapID, SnapshotDone: true, CommitTime: commit})
 	if err != nil {
 		return fmt.Errorf("write ack file %s: %w", a.cfg.AckFile, err)
 	}
@@ -135,14 +135,14 @@ type applyTarget struct {
 // COLUMN; pgoutput sends no DDL, only the new column set) and are added
 // here; any other difference is DDL apply cannot follow.
 func (a *applier) prepareTarget(ctx context.Context, tx pgx.Tx, s *changeSeg) (*applyTarget, error) {
-	key := s.h.Table.Schema + "\x00" + s.h.Table.Name + "\x00" + fingerprint(s.schema)
+	key := s.Header.Table.Schema + "\x00" + s.Header.Table.Name + "\x00" + fingerprint(s.Schema)
 	if t := a.targets[key]; t != nil {
 		return t, nil
 	}
-	id := s.h.Table
-	pos := "segment " + strconv.Itoa(s.index)
-	if len(s.batches) > 0 {
-		pos = "LSN " + formatLSN(uint64(s.batches[0].Column(1).(*array.Int64).Value(0)))
+	id := s.Header.Table
+	pos := "segment " + strconv.Itoa(s.Index)
+	if len(s.Batches) > 0 {
+		pos = "LSN " + format.FormatLSN(uint64(s.Batches[0].Column(1).(*array.Int64).Value(0)))
 	}
 	ddlErr := func(f string, args ...any) error {
 		return fmt.Errorf("table %s at %s: %s: apply cannot follow this DDL (--on-ddl=skip applies the columns both sides have)", id, pos, fmt.Sprintf(f, args...))
@@ -163,12 +163,12 @@ func (a *applier) prepareTarget(ctx context.Context, tx pgx.Tx, s *changeSeg) (*
 		byName[c.Name] = c
 	}
 	inStream := map[string]bool{}
-	for _, c := range s.cols {
+	for _, c := range s.Columns {
 		inStream[c.Name] = true
 		tc, ok := byName[c.Name]
 		if !ok {
 			typ := c.DeclaredType()
-			if s.h.Dialect() != "postgres" || typ == "" {
+			if s.Header.Dialect() != "postgres" || typ == "" {
 				return nil, ddlErr("column %s is new, and its type is not in PostgreSQL's terms", c.Name)
 			}
 			a.cfg.Logger.Info("adding a column the source added", "table", id.String(), "column", c.Name, "type", typ, "at", pos)
@@ -177,7 +177,7 @@ func (a *applier) prepareTarget(ctx context.Context, tx pgx.Tx, s *changeSeg) (*
 			}
 			continue
 		}
-		if s.h.Dialect() == "postgres" && c.SourceType != "" && !sameTypeName(tc.Declared, c.DeclaredType()) && a.cfg.OnDDL == "stop" {
+		if s.Header.Dialect() == "postgres" && c.SourceType != "" && !sameTypeName(tc.Declared, c.DeclaredType()) && a.cfg.OnDDL == "stop" {
 			return nil, ddlErr("column %s is %s at the source, %s in the target", c.Name, c.DeclaredType(), tc.Declared)
 		}
 	}
@@ -214,7 +214,7 @@ SELECT coalesce(ARRAY(SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest
 	var fields []arrow.Field
 	var targets []pgcodec.Type
 	var defs []string
-	for i, c := range s.cols {
+	for i, c := range s.Columns {
 		tc, ok := byName[c.Name]
 		if !ok || tc.Generated != "" {
 			continue
@@ -230,7 +230,7 @@ SELECT coalesce(ARRAY(SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest
 		}
 		t.cols = append(t.cols, i)
 		t.names = append(t.names, ident(c.Name))
-		f := s.schema.Field(format.ChangeColumns + i)
+		f := s.Schema.Field(format.ChangeColumns + i)
 		fields = append(fields, arrow.Field{Name: f.Name, Type: f.Type, Nullable: true, Metadata: f.Metadata})
 		targets = append(targets, ct)
 		defs = append(defs, ident(c.Name)+" "+tc.Declared)
@@ -326,9 +326,9 @@ func (a *applier) applyRun(ctx context.Context, tx pgx.Tx, segs []*changeSeg) er
 	}
 	var batches []arrow.RecordBatch
 	for _, s := range segs {
-		batches = append(batches, s.batches...)
+		batches = append(batches, s.Batches...)
 	}
-	ntab := len(segs[0].cols)
+	ntab := len(segs[0].Columns)
 	state := map[string][]applyStep{}
 	var order []string
 	truncated := false
@@ -366,7 +366,7 @@ func (a *applier) applyRun(ctx context.Context, tx pgx.Tx, segs []*changeSeg) er
 				continue
 			}
 			where := func() string {
-				return fmt.Sprintf("table %s at LSN %s", t.id, formatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
+				return fmt.Sprintf("table %s at LSN %s", t.id, format.FormatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
 			}
 			switch op := ops.Value(row); op {
 			case format.OpTruncate:
@@ -544,22 +544,6 @@ func stageBatches(t *applyTarget, batches []arrow.RecordBatch, ntab int, steps [
 	return out
 }
 
-// LSNs travel as "X/Y" (hex high and low 32 bits).
-func parseLSN(s string) (uint64, error) {
-	hi, lo, ok := strings.Cut(s, "/")
-	if !ok {
-		return 0, fmt.Errorf("%q is not an LSN", s)
-	}
-	h, err1 := strconv.ParseUint(hi, 16, 32)
-	l, err2 := strconv.ParseUint(lo, 16, 32)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("%q is not an LSN", s)
-	}
-	return h<<32 | l, nil
-}
-
-func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, uint32(v)) }
-
 // sameTypeName compares two spellings of a type: the catalog's format_type()
 // quotes only the identifiers that need it ("shop.orders_status"), a
 // converter may quote every one ("\"shop\".\"orders_status\""). The quotes are
@@ -575,8 +559,8 @@ func sameTypeName(a, b string) bool {
 // newest instead understated lag by up to the whole group.
 func oldestCommit(group []*unit) time.Time {
 	for _, u := range group {
-		if !u.cp.CommitTime.IsZero() {
-			return u.cp.CommitTime
+		if !u.Checkpoint.CommitTime.IsZero() {
+			return u.Checkpoint.CommitTime
 		}
 	}
 	return time.Time{}
