@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -12,10 +11,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dbmig/dbmig/format"
 	"github.com/dbmig/dbmig/internal/pgcatalog"
 	"github.com/dbmig/dbmig/internal/pgcodec"
+	"github.com/dbmig/dbmig/writers/internal/changeplan"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -304,18 +303,6 @@ func fingerprint(s *arrow.Schema) string {
 	return b.String()
 }
 
-// applyStep is one staged row: a row image of the run (row g of the run, its
-// after or before image) and what to do with it: -1 delete the key, 0
-// upsert the whole row, r >= 1 the r-th update in a row of updates that left
-// columns out (unchanged TOAST values, which keep the target's value: keep
-// has '1' at those staged columns).
-type applyStep struct {
-	g      int32
-	before bool
-	op     int32
-	keep   string
-}
-
 // applyRun collapses one table's changes per key and applies the result:
 // one COPY into the staging table, then a DELETE, an upsert, and an UPDATE
 // per round of updates that left columns out.
@@ -324,123 +311,23 @@ func (a *applier) applyRun(ctx context.Context, tx pgx.Tx, segs []*changeSeg) er
 	if err != nil {
 		return err
 	}
-	var batches []arrow.RecordBatch
-	for _, s := range segs {
-		batches = append(batches, s.Batches...)
+	plan, err := changeplan.Collapse(segs, t.keyCols, t.cols, a.applied, t.id.String())
+	a.stats.Skipped += plan.Skipped
+	if err != nil {
+		return err
 	}
-	ntab := len(segs[0].Columns)
-	state := map[string][]applyStep{}
-	var order []string
-	truncated := false
-	var kb []byte
-	keyOf := func(b arrow.RecordBatch, row int, base int) (string, bool) {
-		kb = kb[:0]
-		for _, c := range t.keyCols {
-			col := b.Column(base + c)
-			if col.IsNull(row) {
-				return "", false
-			}
-			v := col.ValueStr(row)
-			kb = binary.AppendUvarint(kb, uint64(len(v)))
-			kb = append(kb, v...)
-		}
-		return string(kb), true
-	}
-	put := func(k string, chain []applyStep) {
-		if _, ok := state[k]; !ok {
-			order = append(order, k)
-		}
-		state[k] = chain
-	}
-	var g int32
-	keep := make([]byte, len(t.cols))
-	for _, b := range batches {
-		ops := b.Column(0).(*array.String)
-		commit := b.Column(2).(*array.Int64)
-		unch := b.Column(5).(*array.Binary)
-		before := b.Column(6).(*array.String)
-		after, beforeBase := format.ChangeColumns, format.ChangeColumns+ntab
-		for row := 0; row < int(b.NumRows()); row, g = row+1, g+1 {
-			if uint64(commit.Value(row)) < a.applied {
-				a.stats.Skipped++
-				continue
-			}
-			where := func() string {
-				return fmt.Sprintf("table %s at LSN %s", t.id, format.FormatLSN(uint64(b.Column(1).(*array.Int64).Value(row))))
-			}
-			switch op := ops.Value(row); op {
-			case format.OpTruncate:
-				clear(state)
-				order = order[:0]
-				truncated = true
-			case format.OpDelete:
-				k, ok := keyOf(b, row, beforeBase)
-				if !ok {
-					return fmt.Errorf("%s: a delete without its key (REPLICA IDENTITY NOTHING?)", where())
-				}
-				put(k, []applyStep{{g: g, before: true, op: -1}})
-			case format.OpInsert, format.OpUpdate:
-				k, ok := keyOf(b, row, after)
-				if !ok {
-					return fmt.Errorf("%s: an %s without its key", where(), op)
-				}
-				var mask []byte
-				if !unch.IsNull(row) {
-					mask = unch.Value(row)
-				}
-				partial := false
-				for j, c := range t.cols {
-					keep[j] = '0'
-					if c/8 < len(mask) && mask[c/8]&(1<<(c%8)) != 0 {
-						keep[j] = '1'
-						partial = true
-					}
-				}
-				if op == format.OpUpdate && !before.IsNull(row) {
-					if old, ok := keyOf(b, row, beforeBase); ok && old != k {
-						if partial {
-							return fmt.Errorf("%s: an update changed the key and did not send unchanged TOAST values: the target cannot know them (move such rows with a delete and an insert)", where())
-						}
-						put(old, []applyStep{{g: g, before: true, op: -1}})
-					}
-				}
-				if !partial {
-					put(k, []applyStep{{g: g, op: 0}})
-					continue
-				}
-				chain := state[k]
-				if len(chain) > 0 && chain[0].op == -1 {
-					chain = nil // updated after a delete: nothing to keep
-				}
-				round := int32(1)
-				if n := len(chain); n > 0 && chain[n-1].op > 0 {
-					round = chain[n-1].op + 1
-				}
-				put(k, append(chain, applyStep{g: g, op: round, keep: string(keep)}))
-			default:
-				return fmt.Errorf("%s: unknown operation %q", where(), op)
-			}
-		}
-	}
-	if truncated {
+	if plan.Truncated {
 		// DELETE, not TRUNCATE: TRUNCATE refuses a table other tables
 		// reference, foreign key triggers or not.
 		if _, err := tx.Exec(ctx, "DELETE FROM "+ident(t.id.Schema, t.id.Name)); err != nil {
 			return fmt.Errorf("table %s: truncate: %w", t.id, err)
 		}
 	}
-	if len(order) == 0 {
+	if len(plan.Steps) == 0 {
 		return nil
 	}
-	var steps []applyStep
-	rounds := int32(0)
-	for _, k := range order {
-		for _, s := range state[k] {
-			steps = append(steps, s)
-			rounds = max(rounds, s.op)
-		}
-	}
-	recs := stageBatches(t, batches, ntab, steps)
+	rounds := plan.Rounds
+	recs := plan.Stage(t.cols, t.schema)
 	i := 0
 	cr := t.enc.Reader(func() (arrow.RecordBatch, error) {
 		if i == len(recs) {
@@ -481,67 +368,6 @@ func (a *applier) applyRun(ctx context.Context, tx pgx.Tx, segs []*changeSeg) er
 		return fmt.Errorf("table %s: empty the staging table: %w", t.id, err)
 	}
 	return nil
-}
-
-// stageBatches cuts the staged rows out of the run's batches without
-// copying values: sorted by batch, image and row, contiguous rows are one
-// slice, projected on the staged columns, with the op and keep columns.
-func stageBatches(t *applyTarget, batches []arrow.RecordBatch, ntab int, steps []applyStep) []arrow.RecordBatch {
-	slices.SortFunc(steps, func(x, y applyStep) int {
-		if x.before != y.before {
-			if x.before {
-				return 1
-			}
-			return -1
-		}
-		return int(x.g - y.g)
-	})
-	starts := make([]int32, len(batches)+1)
-	for i, b := range batches {
-		starts[i+1] = starts[i] + int32(b.NumRows())
-	}
-	var out []arrow.RecordBatch
-	mem := memory.DefaultAllocator
-	for i := 0; i < len(steps); {
-		s := steps[i]
-		bi, _ := slices.BinarySearch(starts, s.g+1)
-		bi--
-		// The run: following steps of the same image in the same batch at
-		// consecutive rows.
-		j := i + 1
-		for j < len(steps) && steps[j].before == s.before && steps[j].g == steps[j-1].g+1 && steps[j].g < starts[bi+1] {
-			j++
-		}
-		b := batches[bi]
-		lo, hi := int64(s.g-starts[bi]), int64(steps[j-1].g-starts[bi]+1)
-		base := format.ChangeColumns
-		if s.before {
-			base += ntab
-		}
-		cols := make([]arrow.Array, 0, len(t.cols)+2)
-		for _, c := range t.cols {
-			cols = append(cols, array.NewSlice(b.Column(base+c), lo, hi))
-		}
-		ob := array.NewInt32Builder(mem)
-		kb := array.NewStringBuilder(mem)
-		for _, st := range steps[i:j] {
-			ob.Append(st.op)
-			if st.keep == "" {
-				kb.AppendNull()
-			} else {
-				kb.Append(st.keep)
-			}
-		}
-		cols = append(cols, ob.NewArray(), kb.NewArray())
-		ob.Release()
-		kb.Release()
-		out = append(out, array.NewRecordBatch(t.schema, cols, hi-lo))
-		for _, c := range cols {
-			c.Release()
-		}
-		i = j
-	}
-	return out
 }
 
 // sameTypeName compares two spellings of a type: the catalog's format_type()
