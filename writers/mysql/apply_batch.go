@@ -189,7 +189,7 @@ func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget
 	if database == "" {
 		return nil, fmt.Errorf("table %s: the stream names no database and the target DSN has none", s.Header.Table)
 	}
-	key := database + "\x00" + s.Header.Table.Name + "\x00" + fingerprint(s.Schema)
+	key := database + "\x00" + s.Header.Table.Name + "\x00" + changeplan.Fingerprint(s.Schema)
 	if t := a.targets[key]; t != nil {
 		return t, nil
 	}
@@ -344,17 +344,6 @@ func (a *applier) prepareTarget(ctx context.Context, s *changeSeg) (*applyTarget
 	}
 	a.targets[key] = t
 	return t, nil
-}
-
-func fingerprint(s *arrow.Schema) string {
-	var b strings.Builder
-	for _, f := range s.Fields() {
-		b.WriteString(f.Name)
-		b.WriteByte(0)
-		b.WriteString(f.Type.String())
-		b.WriteByte(0)
-	}
-	return b.String()
 }
 
 // applyRun collapses one table's changes per key (in order: the last image

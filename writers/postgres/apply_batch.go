@@ -134,7 +134,7 @@ type applyTarget struct {
 // COLUMN; pgoutput sends no DDL, only the new column set) and are added
 // here; any other difference is DDL apply cannot follow.
 func (a *applier) prepareTarget(ctx context.Context, tx pgx.Tx, s *changeSeg) (*applyTarget, error) {
-	key := s.Header.Table.Schema + "\x00" + s.Header.Table.Name + "\x00" + fingerprint(s.Schema)
+	key := s.Header.Table.Schema + "\x00" + s.Header.Table.Name + "\x00" + changeplan.Fingerprint(s.Schema)
 	if t := a.targets[key]; t != nil {
 		return t, nil
 	}
@@ -290,17 +290,6 @@ SELECT coalesce(ARRAY(SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest
 	}
 	a.targets[key] = t
 	return t, nil
-}
-
-func fingerprint(s *arrow.Schema) string {
-	var b strings.Builder
-	for _, f := range s.Fields() {
-		b.WriteString(f.Name)
-		b.WriteByte(0)
-		b.WriteString(f.Type.String())
-		b.WriteByte(0)
-	}
-	return b.String()
 }
 
 // applyRun collapses one table's changes per key and applies the result:

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -209,4 +210,18 @@ func (p *Plan) Stage(cols []int, schema *arrow.Schema) []arrow.RecordBatch {
 		i = j
 	}
 	return out
+}
+
+// Fingerprint names a change segment's column layout (names and Arrow
+// types): an applier keeps one prepared target per table and layout, so an
+// added column prepares it again.
+func Fingerprint(s *arrow.Schema) string {
+	var b strings.Builder
+	for _, f := range s.Fields() {
+		b.WriteString(f.Name)
+		b.WriteByte(0)
+		b.WriteString(f.Type.String())
+		b.WriteByte(0)
+	}
+	return b.String()
 }
