@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -141,4 +142,34 @@ func sampleKeys(ctx context.Context, s Side, t *Table, r Range, n, max int) (*ke
 	}
 	err := s.Scan(ctx, t, ranges, func(rec arrow.RecordBatch) error { return ks.add(rec, key) })
 	return ks, err
+}
+
+// RangesSQL is an SQL condition true for rows whose key (keyRow, the key
+// columns as an SQL row value) is in one of ranges; bound renders a bound
+// key as an SQL row value (its values as parameters). Both PostgreSQL and
+// MySQL sides build their range predicates with it.
+func RangesSQL(ranges []Range, keyRow string, bound func(*Key) string) string {
+	parts := make([]string, 0, len(ranges))
+	for _, r := range ranges {
+		var conds []string
+		switch {
+		case r.Point:
+			conds = append(conds, keyRow+" = "+bound(r.Lo))
+		default:
+			if r.Lo != nil {
+				conds = append(conds, keyRow+" >= "+bound(r.Lo))
+			}
+			if r.Hi != nil {
+				conds = append(conds, keyRow+" < "+bound(r.Hi))
+			}
+		}
+		if len(conds) == 0 {
+			return "TRUE"
+		}
+		parts = append(parts, "("+strings.Join(conds, " AND ")+")")
+	}
+	if len(parts) == 0 {
+		return "FALSE"
+	}
+	return strings.Join(parts, " OR ")
 }

@@ -198,29 +198,7 @@ func (ti *table) bucketTree(bounds []compare.Key, lo, hi int, param func(string)
 // rangesPred is an SQL condition true for rows whose key is in one of
 // ranges; param turns each bound value into a parameter reference.
 func (ti *table) rangesPred(ranges []compare.Range, param func(string) string) string {
-	parts := make([]string, 0, len(ranges))
-	for _, r := range ranges {
-		var conds []string
-		switch {
-		case r.Point:
-			conds = append(conds, ti.keyRow()+" = "+ti.boundRow(r.Lo, param))
-		default:
-			if r.Lo != nil {
-				conds = append(conds, ti.keyRow()+" >= "+ti.boundRow(r.Lo, param))
-			}
-			if r.Hi != nil {
-				conds = append(conds, ti.keyRow()+" < "+ti.boundRow(r.Hi, param))
-			}
-		}
-		if len(conds) == 0 {
-			return "TRUE"
-		}
-		parts = append(parts, "("+strings.Join(conds, " AND ")+")")
-	}
-	if len(parts) == 0 {
-		return "FALSE"
-	}
-	return strings.Join(parts, " OR ")
+	return compare.RangesSQL(ranges, ti.keyRow(), func(k *compare.Key) string { return ti.boundRow(k, param) })
 }
 
 func (ti *table) keyRow() string {

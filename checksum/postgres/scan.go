@@ -272,29 +272,7 @@ func (ti *table) bucketTree(bounds []compare.Key, lo, hi int, args *[]string) st
 // rangesPred is an SQL condition true for rows whose key is in one of
 // ranges; the bounds become parameters (appended to args).
 func (ti *table) rangesPred(ranges []compare.Range, args *[]string) string {
-	parts := make([]string, 0, len(ranges))
-	for _, r := range ranges {
-		var conds []string
-		switch {
-		case r.Point:
-			conds = append(conds, ti.keyRow()+" = "+ti.boundRow(r.Lo, args))
-		default:
-			if r.Lo != nil {
-				conds = append(conds, ti.keyRow()+" >= "+ti.boundRow(r.Lo, args))
-			}
-			if r.Hi != nil {
-				conds = append(conds, ti.keyRow()+" < "+ti.boundRow(r.Hi, args))
-			}
-		}
-		if len(conds) == 0 {
-			return "true"
-		}
-		parts = append(parts, "("+strings.Join(conds, " AND ")+")")
-	}
-	if len(parts) == 0 {
-		return "false"
-	}
-	return strings.Join(parts, " OR ")
+	return compare.RangesSQL(ranges, ti.keyRow(), func(k *compare.Key) string { return ti.boundRow(k, args) })
 }
 
 func (ti *table) keyRow() string {
