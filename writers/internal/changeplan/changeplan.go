@@ -58,9 +58,7 @@ func Collapse(segs []*format.ChangeSegment, keyCols, cols []int, applied uint64,
 			if col.IsNull(row) {
 				return "", false
 			}
-			v := col.ValueStr(row)
-			kb = binary.AppendUvarint(kb, uint64(len(v)))
-			kb = append(kb, v...)
+			kb = appendKey(kb, col, row)
 		}
 		return string(kb), true
 	}
@@ -224,4 +222,27 @@ func Fingerprint(s *arrow.Schema) string {
 		b.WriteByte(0)
 	}
 	return b.String()
+}
+
+// appendKey appends a self-delimiting encoding of a key value, without
+// allocating for the usual key types (this runs once per key column of
+// every change row). Before and after images of a column share its type, so
+// equal values encode alike.
+func appendKey(b []byte, col arrow.Array, row int) []byte {
+	switch c := col.(type) {
+	case *array.Int64:
+		return binary.BigEndian.AppendUint64(b, uint64(c.Value(row)))
+	case *array.Int32:
+		return binary.BigEndian.AppendUint32(b, uint32(c.Value(row)))
+	case *array.Int16:
+		return binary.BigEndian.AppendUint16(b, uint16(c.Value(row)))
+	case *array.String:
+		v := c.Value(row)
+		return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+	case *array.Binary:
+		v := c.Value(row)
+		return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+	}
+	v := col.ValueStr(row)
+	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
 }
